@@ -11,3 +11,7 @@ class FlowFileError(FlowError, ValueError):
 
 class FlowMethodError(FlowError, ValueError):
     """An unknown flow method or an invalid method parameter."""
+
+
+class FlowShapeError(FlowError, ValueError):
+    """An array passed to ``flow`` has the wrong shape, dtype or size."""
