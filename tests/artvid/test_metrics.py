@@ -1,0 +1,94 @@
+"""Tests of artvid.metrics: the formulas on small arrays, invariants on exact motion."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from artvid import losses, metrics
+from tests.helpers import translating_clip
+
+
+def _random(shape, seed):
+    return np.random.default_rng(seed).uniform(0, 1, size=shape).astype(np.float32)
+
+
+def test_formulas_match_explicit_loops():
+    h, w = 5, 7
+    cur, warped = _random((h, w, 3), 1), _random((h, w, 3), 2)
+    weight = _random((h, w), 3)
+    num, den = 0.0, 0.0
+    for y in range(h):
+        for x in range(w):
+            for c in range(3):
+                num += weight[y, x] * (float(cur[y, x, c]) - float(warped[y, x, c])) ** 2
+            den += weight[y, x]
+    assert metrics.ruder_temporal_error(cur, warped, weight) == pytest.approx(num / (3 * h * w), rel=1e-6)
+    assert metrics.lai_warping_error(cur, warped, weight) == pytest.approx(num / (3 * den), rel=1e-6)
+    assert metrics.masked_rmse(cur, warped, weight) == pytest.approx(math.sqrt(num / (3 * den)), rel=1e-6)
+    errs = metrics.errors_from_warped(cur, warped, weight)
+    assert errs == pytest.approx(
+        {"ruder": num / (3 * h * w), "lai_ewarp": num / (3 * den), "rmse": math.sqrt(num / (3 * den))}, rel=1e-6
+    )
+
+
+def test_uint8_inputs_are_scaled_to_unit_range():
+    cur = np.full((2, 2, 3), 255, np.uint8)
+    other = np.zeros((2, 2, 3), np.uint8)
+    assert metrics.lai_warping_error(cur, other, np.ones((2, 2), np.float32)) == pytest.approx(1.0)
+
+
+def test_ruder_counts_masked_pixels_in_denominator_lai_does_not():
+    cur, warped = np.ones((4, 4, 3), np.float32), np.zeros((4, 4, 3), np.float32)
+    weight = np.zeros((4, 4), np.float32)
+    weight[:2] = 1
+    assert metrics.ruder_temporal_error(cur, warped, weight) == pytest.approx(0.5)
+    assert metrics.lai_warping_error(cur, warped, weight) == pytest.approx(1.0)
+
+
+def test_empty_mask_gives_nan_for_normalised_metrics_and_zero_for_ruder():
+    cur, warped = _random((3, 3, 3), 0), _random((3, 3, 3), 1)
+    empty = np.zeros((3, 3), np.float32)
+    assert metrics.ruder_temporal_error(cur, warped, empty) == 0.0
+    assert math.isnan(metrics.lai_warping_error(cur, warped, empty))
+    assert math.isnan(metrics.masked_rmse(cur, warped, empty))
+    assert math.isnan(metrics.nanmean([math.nan, math.nan]))
+    assert metrics.nanmean([1.0, math.nan, 3.0]) == 2.0
+
+
+def test_exact_translation_scores_zero_and_out_of_frame_pixels_are_dropped():
+    dx, dy = 2, 1
+    prev, cur = translating_clip(2, 24, 32, dx=dx, dy=dy)
+    flow_cur_to_prev = np.zeros((24, 32, 2), np.float32)
+    flow_cur_to_prev[..., 0], flow_cur_to_prev[..., 1] = dx, dy
+    errs = metrics.pair_errors(cur, prev, flow_cur_to_prev, np.ones((24, 32), np.float32))
+    assert errs["ruder"] == 0.0 and errs["lai_ewarp"] == 0.0 and errs["rmse"] == 0.0
+    weight = metrics.valid_weight(flow_cur_to_prev, np.ones((24, 32), np.float32))
+    assert weight[:, -dx:].sum() == 0 and weight[-dy:].sum() == 0 and weight[: 24 - dy, : 32 - dx].all()
+    # Without motion compensation the same pair is far from consistent.
+    assert metrics.pair_errors(cur, prev, np.zeros_like(flow_cur_to_prev), np.ones((24, 32)))["lai_ewarp"] > 1e-3
+
+
+def test_shape_errors_say_expected_and_got():
+    with pytest.raises(ValueError, match="expected an \\(H, W, 3\\) array, got"):
+        metrics.lai_warping_error(np.zeros((4, 4)), np.zeros((4, 4)), np.ones((4, 4)))
+    with pytest.raises(ValueError, match="expected shape"):
+        metrics.lai_warping_error(np.zeros((4, 4, 3)), np.zeros((4, 5, 3)), np.ones((4, 4)))
+    with pytest.raises(ValueError, match="mask: expected"):
+        metrics.lai_warping_error(np.zeros((4, 4, 3)), np.zeros((4, 4, 3)), np.ones((4, 5)))
+
+
+def test_perceptual_losses_are_the_stylizer_losses():
+    gen = torch.Generator().manual_seed(0)
+    layers = metrics.STYLE_LAYERS + (metrics.CONTENT_LAYER,)
+    feats = {name: torch.rand(1, 4, 6, 5, generator=gen) for name in layers}
+    other = {name: torch.rand(1, 4, 6, 5, generator=gen) for name in layers}
+    grams = {name: losses.gram_matrix(other[name]) for name in metrics.STYLE_LAYERS}
+    assert metrics.style_loss_frame(feats, grams) == pytest.approx(
+        float(losses.style_loss(feats, grams, metrics.STYLE_LAYERS))
+    )
+    assert metrics.style_loss_frame(other, grams) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.content_loss_frame(feats, feats) == 0.0
+    expected = float(((feats["relu4_2"] - other["relu4_2"]) ** 2).mean())
+    assert metrics.content_loss_frame(feats, other) == pytest.approx(expected, rel=1e-6)
