@@ -26,3 +26,55 @@ def translating_clip(n: int, height: int, width: int, dx: int = 2, dy: int = 1, 
     """
     canvas = textured_image(height + n * abs(dy) + 2, width + n * abs(dx) + 2, seed)
     return [canvas[t * dy : t * dy + height, t * dx : t * dx + width].copy() for t in range(n)]
+
+
+def write_clip_with_audio(
+    path,
+    frames: list[np.ndarray],
+    fps=10,
+    audio_codec: str | None = "aac",
+    sample_rate: int = 16000,
+    video_codec: str = "libx264",
+    audio_seconds: float | None = None,
+) -> None:
+    """Write ``frames`` (H, W, 3) uint8 RGB (even sides) to a video file with a sine audio track.
+
+    The container follows the suffix (``.mp4``, ``.mkv``, ``.mov``, ...). ``audio_codec`` is an
+    FFmpeg encoder name (``"aac"``, ``"mp3"``/``"libmp3lame"``, ``"pcm_s16le"``, ``"libopus"``,
+    ...) or ``None`` for no audio. The audio lasts ``audio_seconds`` (default: as long as the
+    video) of a 440 Hz mono tone.
+    """
+    from fractions import Fraction
+
+    import av
+
+    fps = Fraction(fps)
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), mode="w") as container:
+        vstream = container.add_stream(video_codec, rate=fps)
+        vstream.width, vstream.height = width, height
+        vstream.pix_fmt = "yuv420p"
+        astream = None
+        if audio_codec is not None:
+            astream = container.add_stream(audio_codec, rate=sample_rate)
+            astream.layout = "mono"
+        for i, frame in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            vf.pts = i
+            vf.time_base = 1 / fps
+            container.mux(vstream.encode(vf))
+        container.mux(vstream.encode(None))
+        if astream is not None:
+            seconds = float(len(frames) / fps) if audio_seconds is None else audio_seconds
+            n = int(round(seconds * sample_rate))
+            t = np.arange(n) / sample_rate
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            chunk = 1024
+            for start in range(0, n, chunk):
+                part = tone[start : start + chunk]
+                af = av.AudioFrame.from_ndarray(part[None, :], format="flt", layout="mono")
+                af.sample_rate = sample_rate
+                af.pts = start
+                af.time_base = Fraction(1, sample_rate)
+                container.mux(astream.encode(af))
+            container.mux(astream.encode(None))
