@@ -1,0 +1,78 @@
+"""Invariants of backward warping (flow.warp)."""
+
+import numpy as np
+import pytest
+
+from flow import BORDERS, FlowShapeError, out_of_frame_mask, warp
+from tests.helpers import textured_image, translating_clip
+
+
+def _constant_flow(h, w, dx, dy):
+    f = np.zeros((h, w, 2), np.float32)
+    f[..., 0], f[..., 1] = dx, dy
+    return f
+
+
+@pytest.mark.parametrize("border", BORDERS)
+def test_zero_flow_is_identity(border):
+    img = textured_image(24, 32, seed=1)
+    out = warp(img, np.zeros((24, 32, 2), np.float32), border=border)
+    assert out.dtype == np.float32 and out.shape == img.shape
+    np.testing.assert_array_equal(out, img.astype(np.float32))
+
+
+def test_integer_shift_is_exact_in_interior():
+    dx, dy = 3, 2
+    prev, cur = translating_clip(2, 40, 48, dx, dy)
+    out = warp(prev, _constant_flow(40, 48, dx, dy))
+    np.testing.assert_array_equal(out[: 40 - dy, : 48 - dx], cur[: 40 - dy, : 48 - dx].astype(np.float32))
+
+
+def test_half_pixel_shift_averages_neighbours():
+    img = np.arange(20, dtype=np.float32).reshape(4, 5)
+    out = warp(img, _constant_flow(4, 5, 0.5, 0.0))
+    np.testing.assert_allclose(out[:, :4], (img[:, :4] + img[:, 1:]) / 2)
+
+
+def test_accepts_2d_and_multichannel_and_any_dtype():
+    flow = _constant_flow(8, 9, 1, 0)
+    assert warp(np.ones((8, 9), np.uint16), flow).shape == (8, 9)
+    assert warp(np.ones((8, 9, 5), np.float64), flow).shape == (8, 9, 5)
+    assert warp(np.ones((8, 9), bool), flow).dtype == np.float32
+
+
+def test_border_modes_fill_out_of_frame_pixels():
+    img = np.arange(3 * 4 * 2, dtype=np.float32).reshape(3, 4, 2)
+    flow = _constant_flow(3, 4, 2.0, 0.0)  # the last two columns look beyond the right edge
+    inside = np.s_[:, :2]
+    results = {b: warp(img, flow, border=b) for b in BORDERS}
+    for out in results.values():
+        np.testing.assert_array_equal(out[inside], img[:, 2:])
+    np.testing.assert_allclose(results["mean"][:, 2:], np.broadcast_to(img.reshape(-1, 2).mean(0), (3, 2, 2)))
+    np.testing.assert_array_equal(results["zeros"][:, 2:], 0)
+    np.testing.assert_array_equal(results["replicate"][:, 2:], np.repeat(img[:, 3:4], 2, axis=1))
+    # reflect mirrors about the last pixel centre: x = 4 -> 2, x = 5 -> 1
+    np.testing.assert_array_equal(results["reflect"][:, 2], img[:, 2])
+    np.testing.assert_array_equal(results["reflect"][:, 3], img[:, 1])
+
+
+def test_out_of_frame_mask():
+    flow = _constant_flow(5, 6, -1.5, 0.0)
+    flow[0, 3] = (0.0, -0.1)
+    flow[4, 5] = (np.nan, 0.0)
+    mask = out_of_frame_mask(flow)
+    assert mask.dtype == bool and mask.shape == (5, 6)
+    assert mask[:, :1].all() and mask[0, 3] and mask[4, 5]
+    assert not mask[1:4, 2:].any()
+
+
+def test_rejects_bad_inputs():
+    img = np.zeros((4, 5, 3), np.uint8)
+    with pytest.raises(FlowShapeError, match="border: expected one of mean"):
+        warp(img, np.zeros((4, 5, 2), np.float32), border="wrap")
+    with pytest.raises(FlowShapeError, match=r"expected spatial size \(4, 5\)"):
+        warp(img, np.zeros((5, 5, 2), np.float32))
+    with pytest.raises(FlowShapeError, match=r"expected \(H, W, 2\) float32"):
+        warp(img, np.zeros((4, 5, 2), np.int32))
+    with pytest.raises(FlowShapeError, match="numeric array"):
+        warp(np.zeros((4,), np.uint8), np.zeros((4, 5, 2), np.float32))
