@@ -105,8 +105,7 @@ def warp(image: np.ndarray, flow: np.ndarray, border: str = "mean") -> np.ndarra
         float32 array of ``image``'s shape.
 
     Raises:
-        FlowShapeError: on mismatched or malformed shapes.
-        ValueError: (FlowShapeError) for an unknown ``border``.
+        FlowShapeError: on mismatched or malformed shapes, or an unknown ``border``.
     """
     if border not in BORDERS:
         raise FlowShapeError(f"border: expected one of {', '.join(BORDERS)}, got {border!r}")
