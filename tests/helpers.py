@@ -78,3 +78,15 @@ def write_clip_with_audio(
                 af.time_base = Fraction(1, sample_rate)
                 container.mux(astream.encode(af))
             container.mux(astream.encode(None))
+
+
+def write_frame_folder(folder, frames: list[np.ndarray]) -> None:
+    """Write ``frames`` as ``000.png, 001.png, …`` into ``folder`` (created), an image-folder clip."""
+    from pathlib import Path
+
+    import cv2
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.ascontiguousarray(frame[:, :, ::-1]))
