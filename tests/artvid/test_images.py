@@ -95,9 +95,27 @@ def test_sixteen_bit_rgb_png_and_tiff(tmp_path):
     rgb16[..., 2] = 257 * 100
     bgr16 = rgb16[..., ::-1].copy()
     cv2.imwrite(str(tmp_path / "c16.png"), bgr16)
-    cv2.imwrite(str(tmp_path / "c16.tif"), bgr16)  # a layout Pillow cannot decode: OpenCV fallback
+    cv2.imwrite(str(tmp_path / "c16.tif"), bgr16)
     for name in ("c16.png", "c16.tif"):
         assert load_image(tmp_path / name)[0, 0].tolist() == [255, 0, 100], name
+
+
+def test_opencv_fallback_keeps_channel_order_and_depth(tmp_path, monkeypatch):
+    rgba16 = np.zeros((H, W, 4), np.uint16)
+    rgba16[..., 0] = 65535
+    rgba16[..., 2] = 257 * 100
+    rgba16[..., 3] = 65535
+    rgba16[0, 0, 3] = 0  # one transparent pixel
+    cv2.imwrite(str(tmp_path / "c16.png"), rgba16[..., [2, 1, 0, 3]])
+    cv2.imwrite(str(tmp_path / "c8.png"), np.full((H, W, 3), (1, 2, 3), np.uint8))
+
+    def pillow_cannot(*args, **kwargs):
+        raise OSError("cannot identify image file")
+
+    monkeypatch.setattr(Image, "open", pillow_cannot)  # as for formats only OpenCV decodes
+    loaded = load_image(tmp_path / "c16.png")
+    assert loaded[0, 0].tolist() == [255, 255, 255] and loaded[1, 1].tolist() == [255, 0, 100]
+    assert load_image(tmp_path / "c8.png")[0, 0].tolist() == [3, 2, 1]
 
 
 def test_float_tiff_and_cmyk_jpeg(tmp_path):
