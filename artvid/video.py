@@ -219,7 +219,14 @@ def _probe_folder(path: Path, size: int | None, fps: Fraction) -> VideoInfo:
 
 
 def _stream_fps(stream) -> Fraction | None:
-    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+    """The stream's frame rate: the average rate (frames / duration, which keeps a variable-rate
+    clip in sync with its audio when rewritten at a constant rate), replaced by FFmpeg's guessed
+    base rate when the two agree within 0.01 %, since timestamp jitter turns an average such as
+    30000/1001 into an unwieldy fraction."""
+    average, guessed = stream.average_rate, stream.guessed_rate
+    if average and guessed and abs(Fraction(guessed) / Fraction(average) - 1) < Fraction(1, 10000):
+        return Fraction(guessed.numerator, guessed.denominator)
+    for rate in (average, guessed, stream.base_rate):
         if rate:
             return Fraction(rate.numerator, rate.denominator)
     return None
