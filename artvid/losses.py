@@ -43,8 +43,38 @@ def gram_matrix(features: Tensor) -> Tensor:
     if features.ndim != 4:
         raise ValueError(f"expected features of shape (B, C, H, W), got {tuple(features.shape)}")
     b, c, h, w = features.shape
-    flat = features.float().reshape(b, c, h * w)
+    flat = _flat(features)
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def _flat(features: Tensor) -> Tensor:
+    """``(B, C, H·W)`` float32 view of the features, without a copy for either memory format."""
+    b, c, h, w = features.shape
+    if features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous():
+        return features.float().permute(0, 2, 3, 1).reshape(b, h * w, c).transpose(1, 2)
+    return features.float().reshape(b, c, h * w)
+
+
+class _GramMSE(torch.autograd.Function):
+    """``mean((gram_matrix(F) − T)²)`` with a one-matmul backward.
+
+    Autograd through ``bmm(F, Fᵀ)`` spends two matmuls (one per operand) and an add; since
+    ``G − T`` is symmetric, ``∂L/∂F = 4 (G − T) F / (B·C²·C·H·W)`` needs one.
+    """
+
+    @staticmethod
+    def forward(ctx, flat: Tensor, target: Tensor, norm: float) -> Tensor:  # type: ignore[override]
+        diff = torch.bmm(flat, flat.transpose(1, 2)).div_(norm).sub_(target)
+        ctx.save_for_backward(flat, diff)
+        ctx.norm = norm
+        return diff.square().mean()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        flat, diff = ctx.saved_tensors
+        b, c, _ = diff.shape
+        scale = grad * (4.0 / (b * c * c * ctx.norm))
+        return torch.bmm(diff, flat) * scale, None, None
 
 
 def content_loss(features: Tensor, target: Tensor) -> Tensor:
@@ -79,8 +109,10 @@ def style_loss(
     """
     total = None
     for layer in layers:
-        gram = gram_matrix(features_by_layer[layer])
-        term = F.mse_loss(gram, target_grams_by_layer[layer].expand_as(gram))
+        features = features_by_layer[layer]
+        b, c, h, w = features.shape
+        target = target_grams_by_layer[layer].float().expand(b, c, c)
+        term = _GramMSE.apply(_flat(features), target, float(c * h * w))
         total = term if total is None else total + term
     if total is None:
         raise ValueError("expected at least one style layer, got none")

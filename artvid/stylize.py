@@ -226,7 +226,10 @@ class Stylizer:
             if missing:
                 raise ConfigError(f"expected an encoder returning layers {list(layers)}, got one missing {missing}")
             encoder = encoder.to(self.device)
-        self.encoder = encoder
+        # NHWC convolutions measured ~5–10 % faster on CPU (oneDNN) and are the layout tensor
+        # cores want under bf16 autocast; the optimisation variable itself stays NCHW (L-BFGS
+        # flattens it), the encoder converts its input. Note: this converts a shared encoder too.
+        self.encoder = encoder.to(memory_format=torch.channels_last)
         # Kept on the CPU: only their Grams (one set per frame size) live on the device.
         self._styles = [torch.from_numpy(np.array(s, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None] for s in styles]
         self._grams: dict[tuple[int, int], dict[str, Tensor]] = {}
