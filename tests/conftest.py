@@ -24,6 +24,12 @@ def _isolate_rng():
     torch.set_rng_state(torch_state)
 
 
+@pytest.fixture(autouse=True)
+def _private_flow_cache(tmp_path_factory, monkeypatch):
+    """Keep every test's flow cache out of the user's ~/.cache."""
+    monkeypatch.setenv("ARTVID_CACHE", str(tmp_path_factory.mktemp("artvid-cache")))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared data folder; tests that need it skip when it is absent."""

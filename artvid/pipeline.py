@@ -1,0 +1,354 @@
+"""Wires the stages together: video → frames → flow cache → per-frame optimiser → passes → video.
+
+This is the only module that knows every stage. The stylizer sees tensors, the scheduler sees
+callables, the flow package sees arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import flow
+from artvid import images, video
+from artvid.config import RenderConfig, resolve_device, to_dict
+from artvid.errors import ConfigError, VideoWriteError
+from artvid.flowcache import FlowCache, FlowJob, default_cache_dir, pairs_for
+from artvid.multipass import Init, Temporal, run_passes
+from artvid.frames import image_tensor, mask_tensor, random_init
+from artvid.workdir import WorkDir
+
+logger = logging.getLogger(__name__)
+
+WORK_FORMAT = 1
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a render runs, as opposed to what it computes (not part of the work-dir manifest).
+
+    Attributes:
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        workers: Flow worker processes (None = all cores).
+        cache_dir: Flow cache root (None = :func:`default_cache_dir`).
+        work_dir: Where finished frames are kept (None = beside the output).
+        fresh: Discard the work directory's frames and start over.
+        progress: Show progress bars on stderr.
+    """
+
+    device: str = "auto"
+    workers: int | None = None
+    cache_dir: Path | None = None
+    work_dir: Path | None = None
+    fresh: bool = False
+    progress: bool = True
+
+
+@dataclass
+class RenderSummary:
+    """What a render did, for ``--json`` and the closing log line."""
+
+    output: str
+    work_dir: str
+    device: str
+    frames: int
+    passes: int
+    size: list[int]
+    seconds: float = 0.0
+    iterations: int = 0
+    frames_stylized: int = 0
+    frames_resumed: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def default_output(clip: Path, style: Path) -> Path:
+    """``<clip>-<style>.mp4`` in the current folder."""
+    return Path(f"{Path(clip).stem}-{Path(style).stem}.mp4")
+
+
+def _is_frame_folder(output: Path) -> bool:
+    return output.is_dir() or str(output).endswith(("/", "\\")) or output.suffix == ""
+
+
+def check_output(output: Path) -> None:
+    """Refuse an output that could not be written, before any work is done.
+
+    Raises:
+        VideoWriteError: If the output's folder is missing or the suffix is unsupported.
+    """
+    output = Path(output)
+    if _is_frame_folder(output):
+        if not output.parent.exists():
+            raise VideoWriteError(f"output folder {output.parent} does not exist")
+        return
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise VideoWriteError(
+            f"output {output} must end in {', '.join(VIDEO_SUFFIXES)} or name a folder for PNG frames"
+        )
+    if not output.parent.exists():
+        raise VideoWriteError(f"output folder {output.parent} does not exist")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def flow_pairs(frame_count: int, config: RenderConfig) -> list[tuple[int, int]]:
+    """The frame pairs a render needs flow for (none for a single image or independent frames)."""
+    schedule = config.schedule
+    temporal = config.stylize.temporal_weight > 0
+    warps_init = schedule.init is Init.PREV_WARPED
+    if frame_count < 2 or not (temporal or warps_init or schedule.passes > 1):
+        return []
+    offsets = set(config.flow.long_term) if temporal else set()
+    if warps_init or schedule.passes > 1:
+        offsets.add(1)
+    return pairs_for(frame_count, sorted(offsets))
+
+
+class _Renderer:
+    """The callables handed to the scheduler, with the state they share."""
+
+    def __init__(self, config: RenderConfig, stylizer, work: WorkDir, flows: FlowJob | None, device, progress: bool):
+        self.config = config
+        self.stylizer = stylizer
+        self.work = work
+        self.flows = flows
+        self.device = device
+        self.progress = progress
+        self.iterations = 0
+        self.stylized = 0
+        self.resumed = 0
+        self.losses: dict[str, float] = {}
+        self._bar = None
+        self._bar_pass = 0
+        self._content_cache: tuple[int, Any] | None = None
+
+    def content(self, frame: int):
+        if self._content_cache is None or self._content_cache[0] != frame:
+            self._content_cache = (frame, images.to_tensor(self.work.load_content(frame), self.device))
+        return self._content_cache[1]
+
+    def fresh_init(self, frame: int, kind: Init) -> np.ndarray:
+        content = self.work.load_content(frame).astype(np.float32) / 255.0
+        if kind is Init.CONTENT:
+            return content
+        return random_init(content.shape, self.config.schedule.seed, frame)
+
+    def warp(self, image: np.ndarray, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        pair = self.flows.wait(i, j)
+        return flow.warp(image, pair.flow, border="mean"), pair.reliability
+
+    def stylize(self, frame: int, init: np.ndarray, temporal: Sequence[Temporal], iterations: int, pass_index: int) -> np.ndarray:
+        from artvid.losses import long_term_weights
+        from artvid.stylize import TemporalTarget
+
+        weights = [t.reliability for t in temporal]
+        if len(weights) > 1:
+            # Ruder et al. 2016, Eq. 8: each longer-term target only counts where no closer one does.
+            weights = [np.asarray(w, dtype=np.float32) for w in long_term_weights(weights)]
+        targets = [
+            TemporalTarget(
+                warped=image_tensor(t.warped, self.device),
+                weight=mask_tensor(w, self.device),
+            )
+            for t, w in zip(temporal, weights)
+        ]
+        start = time.perf_counter()
+
+        def on_iteration(iteration: int, losses: dict[str, float]) -> None:
+            if self._bar is not None and iteration % 10 == 0:
+                rate = iteration / max(time.perf_counter() - start, 1e-9)
+                self._bar.set_postfix_str(_postfix(frame, iteration, iterations, losses, rate), refresh=True)
+
+        result = self.stylizer.stylize(
+            self.content(frame), image_tensor(init, self.device), iterations=iterations,
+            temporal=targets, callback=on_iteration if self._bar is not None else None,
+        )
+        self.iterations += result.iterations
+        self.stylized += 1
+        self.losses = dict(result.losses)
+        if self._bar is not None:
+            rate = result.iterations / max(time.perf_counter() - start, 1e-9)
+            self._bar.set_postfix_str(_postfix(frame, result.iterations, iterations, result.losses, rate), refresh=False)
+        return images.to_frame(result.image).astype(np.float32) / 255.0
+
+    def on_frame(self, pass_index: int, frame: int, skipped: bool) -> None:
+        if skipped:
+            self.resumed += 1
+        if pass_index != self._bar_pass:
+            self._open_bar(pass_index)
+        if self._bar is not None:
+            self._bar.update()
+
+    def _open_bar(self, pass_index: int) -> None:
+        from tqdm import tqdm
+
+        self.close_bar()
+        self._bar_pass = pass_index
+        if self.progress:
+            total = self.config.schedule.passes
+            self._bar = tqdm(
+                total=self.frame_count, desc=f"pass {pass_index}/{total}", unit="frame", dynamic_ncols=True
+            )
+
+    def close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _postfix(frame: int, iteration: int, cap: int, losses: dict[str, float], rate: float) -> str:
+    terms = " ".join(f"{k}={v:.3g}" for k, v in losses.items() if k != "total")
+    return f"frame {frame + 1} it {iteration}/{cap} {rate:.1f}it/s {terms}"
+
+
+def render(
+    clip: Path,
+    styles: Sequence[Path],
+    output: Path,
+    config: RenderConfig,
+    options: RunOptions = RunOptions(),
+) -> RenderSummary:
+    """Render a stylized video (or PNG frames) from a clip, resuming finished work.
+
+    Args:
+        clip: Video file or image folder.
+        styles: One or more style images.
+        output: ``.mp4``/``.mov``/``.mkv`` file (H.264, the clip's fps and audio) or a folder for
+            numbered PNGs.
+        config: What to compute.
+        options: How to run it.
+
+    Returns:
+        A summary of the run.
+
+    Raises:
+        ArtvidError: For unreadable inputs, invalid settings, unwritable outputs, or a work
+            directory made with other settings.
+    """
+    started = time.perf_counter()
+    clip, output = Path(clip), Path(output)
+    if not styles:
+        raise ConfigError("at least one style image is needed")
+    check_output(output)
+    info = video.probe(clip, size=config.size)
+    pairs = flow_pairs(info.frame_count, config)
+    style_frames = [images.load_image(path) for path in styles]
+    device = resolve_device(options.device)
+
+    manifest = {
+        "format": WORK_FORMAT,
+        "clip_sha256": video.content_hash(clip),
+        "frame_size": [info.height, info.width],
+        "styles_sha256": [_file_sha256(path) for path in styles],
+        "config": _manifest_config(config),
+    }
+    work_path = options.work_dir or _default_work_dir(output)
+    work = WorkDir(work_path, manifest, fresh=options.fresh)
+    _extract_content(clip, config.size, info.frame_count, work)
+
+    from artvid.stylize import Stylizer
+
+    stylizer = Stylizer(config.stylize, style_frames, device=device)
+    flows = None
+    if pairs:
+        cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow)
+        flows = cache.start(pairs, workers=options.workers)
+    renderer = _Renderer(config, stylizer, work, flows, device, options.progress)
+    renderer.frame_count = info.frame_count
+    summary = RenderSummary(
+        output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
+        passes=config.schedule.passes, size=[info.height, info.width],
+    )
+    try:
+        run_passes(
+            info.frame_count,
+            config.schedule,
+            config.flow.long_term,
+            temporal_enabled=config.stylize.temporal_weight > 0,
+            stylize=renderer.stylize,
+            warp=renderer.warp,
+            fresh_init=renderer.fresh_init,
+            store=work,
+            on_frame=renderer.on_frame,
+        )
+        if flows is not None:
+            flows.close()
+    finally:
+        renderer.close_bar()
+        if flows is not None:
+            flows.cancel()
+    _write_output(clip, output, info, work, config)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.iterations = renderer.iterations
+    summary.frames_stylized = renderer.stylized
+    summary.frames_resumed = renderer.resumed
+    summary.losses = renderer.losses
+    return summary
+
+
+def _manifest_config(config: RenderConfig) -> dict[str, Any]:
+    # The number of passes does not change what a pass computes, so a render may be continued
+    # with more passes and reuse every finished one.
+    described = to_dict(config)
+    described["schedule"].pop("passes")
+    return described
+
+
+def _default_work_dir(output: Path) -> Path:
+    if _is_frame_folder(output):
+        return output / ".artvid-work"
+    return output.with_name(output.name + ".artvid-work")
+
+
+def _extract_content(clip: Path, size: int | None, frame_count: int, work: WorkDir) -> None:
+    missing = [i for i in range(frame_count) if not work.content_path(i).exists()]
+    if not missing:
+        return
+    for index, frame in enumerate(video.iter_frames(clip, size=size, start=missing[0]), missing[0]):
+        if not work.content_path(index).exists():
+            work.save_content(index, frame)
+
+
+def _write_output(clip: Path, output: Path, info, work: WorkDir, config: RenderConfig) -> None:
+    from artvid.colors import original_colors
+
+    last = config.schedule.passes
+
+    def frames():
+        for i in range(info.frame_count):
+            frame = work.load(last, i)
+            if config.stylize.original_colors:
+                content = images.to_tensor(work.load_content(i), "cpu")
+                frame = images.to_frame(original_colors(image_tensor(frame, "cpu"), content))
+            else:
+                frame = np.clip(np.round(frame * 255.0), 0, 255).astype(np.uint8)
+            yield frame
+
+    if _is_frame_folder(output):
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VideoWriteError(f"cannot create output folder {output}: {exc.strerror or exc}") from None
+        video.write_frames(output, frames())
+        return
+    audio = clip if info.kind == "video" and info.has_audio else None
+    with video.VideoWriter(output, info.fps, info.width, info.height, audio_from=audio) as writer:
+        for frame in frames():
+            writer.write(frame)

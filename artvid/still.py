@@ -1,0 +1,69 @@
+"""``artvid image``: one image through the same engine as the video frames."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artvid import images
+from artvid.config import resolve_device
+from artvid.errors import ImageReadError
+from artvid.multipass import Init
+from artvid.frames import image_tensor, random_init
+from artvid.stylize import StylizeConfig, Stylizer
+
+def stylize_image(
+    content: Path,
+    styles: Sequence[Path],
+    output: Path,
+    config: StylizeConfig,
+    iterations: int,
+    init: Init = Init.RANDOM,
+    seed: int = 0,
+    size: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Stylize ``content`` with ``styles`` and write ``output``; returns a JSON-friendly summary.
+
+    Raises:
+        ImageReadError: If an image cannot be read or the output folder is missing.
+        ConfigError: For invalid settings.
+    """
+    from tqdm import tqdm
+
+    output = Path(output)
+    if not output.parent.exists():
+        raise ImageReadError(f"output folder {output.parent} does not exist")
+    started = time.perf_counter()
+    frame = images.load_image(content, max_side=size)
+    style_frames = [images.load_image(path) for path in styles]
+    torch_device = resolve_device(device)
+    stylizer = Stylizer(config, style_frames, device=torch_device)
+    start = frame.astype(np.float32) / 255.0 if init is Init.CONTENT else random_init(frame.shape, seed)
+    content_tensor = images.to_tensor(frame, torch_device)
+    with tqdm(total=iterations, desc="image", unit="it", disable=not progress, dynamic_ncols=True) as bar:
+
+        def on_iteration(iteration: int, losses: dict[str, float]) -> None:
+            bar.update(iteration - bar.n)
+            if iteration % 10 == 0:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
+
+        result = stylizer.stylize(
+            content_tensor, image_tensor(start, torch_device), iterations=iterations,
+            callback=on_iteration if progress else None,
+        )
+    image = result.image
+    if config.original_colors:
+        from artvid.colors import original_colors
+
+        image = original_colors(image, content_tensor)
+    images.save_image(output, images.to_frame(image))
+    return {
+        "output": str(output), "size": list(frame.shape[:2]), "iterations": result.iterations,
+        "seconds": round(time.perf_counter() - started, 3), "losses": result.losses, "device": str(torch_device),
+    }

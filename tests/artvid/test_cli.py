@@ -1,0 +1,145 @@
+"""The command line: options map to configs, errors become one line and a non-zero exit."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from artvid import cli, cli_render
+from artvid.config import PRESETS, Quality, build_config
+from artvid.flowcache import FlowConfig
+from artvid.multipass import ScheduleConfig
+from artvid.stylize import StylizeConfig
+from tests.helpers import translating_clip, write_frame_folder
+
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def clip(tmp_path):
+    folder = tmp_path / "clip"
+    write_frame_folder(folder, translating_clip(4, 32, 40, 2, 1))
+    return folder
+
+
+@pytest.fixture
+def style(tmp_path):
+    from artvid import images
+
+    path = tmp_path / "style.png"
+    rng = np.random.default_rng(3)
+    images.save_image(path, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))
+    return path
+
+
+def _option_default(command, name):
+    return next(p for p in command.params if p.name == name).default
+
+
+def test_cli_defaults_agree_with_the_config_dataclasses():
+    render = cli_render.render_command
+    for option, (section, field) in cli_render._RENDER_FIELDS.items():
+        cls = {"stylize": StylizeConfig, "schedule": ScheduleConfig, "flow": FlowConfig}[section]
+        expected = {f.name: f for f in dataclasses.fields(cls)}[field]
+        expected = expected.default if expected.default is not dataclasses.MISSING else expected.default_factory()
+        shown = _option_default(render, option)
+        if option in ("content_layers", "style_layers"):
+            shown = tuple(shown.split(","))
+        elif option == "long_term":
+            shown = tuple(int(v) for v in shown.split(","))
+        elif option in ("init", "init_first"):
+            expected = expected.value
+        assert shown == expected, option
+    assert _option_default(cli.flow_command, "method") == FlowConfig.method
+
+
+def test_presets_only_name_real_fields():
+    for quality, sections in PRESETS.items():
+        config = build_config(quality)
+        for section, values in sections.items():
+            for name, value in values.items():
+                assert getattr(getattr(config, section), name) == value
+
+
+def test_explicit_options_override_the_preset(runner, monkeypatch, clip, style, tmp_path):
+    seen = {}
+
+    def fake_render(clip, styles, output, config, options):
+        seen["config"], seen["options"] = config, options
+        from artvid.pipeline import RenderSummary
+
+        return RenderSummary(str(output), "w", "cpu", 4, 1, [32, 40])
+
+    monkeypatch.setattr("artvid.pipeline.render", fake_render)
+    result = runner.invoke(
+        cli.main,
+        ["render", str(clip), "--style", str(style), "--quality", "paper", "--iterations", "7",
+         "--long-term", "1,2", "--init", "prev", "--flow-method", "deepflow", "-o", str(tmp_path / "o.mp4"), "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert config.schedule.iterations == 7
+    assert config.schedule.iterations_first == PRESETS[Quality.PAPER]["schedule"]["iterations_first"]
+    assert config.flow.long_term == (1, 2) and config.flow.method == "deepflow"
+    assert config.schedule.init.value == "prev"
+
+
+def test_flow_command_fills_then_reuses_and_exports(runner, clip, tmp_path):
+    args = ["flow", str(clip), "--cache-dir", str(tmp_path / "c"), "--workers", "1", "--json", "-q"]
+    first = runner.invoke(cli.main, args + ["--export", str(tmp_path / "x")])
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout)
+    assert summary["pairs"] == 3 and summary["computed"] == 3 and summary["exported_files"] == 12
+    assert (tmp_path / "x" / "backward_2_1.flo").exists()
+    second = runner.invoke(cli.main, args)
+    assert json.loads(second.stdout)["computed"] == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["flow", "{missing}"], "does not exist"),
+        (["flow", "{garbage}"], "Error:"),
+        (["flow", "{clip}", "--method", "farneback"], "farneback"),
+        (["flow", "{clip}", "--long-term", "1,x"], "offsets"),
+        (["flow", "{clip}", "--long-term", "1,40"], "40"),
+        (["flow", "{clip}", "--cache-dir", "{blocker}/sub"], "flow cache"),
+        (["render", "{clip}", "--style", "{garbage}"], "Error:"),
+        (["render", "{clip}", "--style", "{style}", "--passes", "0"], "passes"),
+        (["render", "{clip}", "--style", "{style}", "--content-weight", "-1"], "content"),
+        (["render", "{clip}", "--style", "{style}", "-o", "{tmp}/missing/out.mp4"], "does not exist"),
+        (["render", "{clip}", "--style", "{style}", "-o", "{tmp}/out.avi"], "must end"),
+        (["render", "{clip}", "--style", "{style}", "--long-term", "1,10"], "10"),
+        (["render", "{clip}", "--style", "{style}", "--device", "cuda:7"], "CUDA"),
+        (["render", "{clip}", "--style", "{style}", "--style-layers", "relu9_9"], "relu9_9"),
+        (["render", "{clip}", "--style", "{style}", "--weights", "{garbage}"], "Error:"),
+        (["image", "{style}", "--style", "{style}", "-o", "{tmp}/missing/x.png"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, args, message):
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_text("this is not a video")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    fill = {"missing": tmp_path / "nope.mp4", "garbage": garbage, "clip": clip, "style": style,
+            "tmp": tmp_path, "blocker": blocker}
+    result = runner.invoke(cli.main, [a.format(**fill) for a in args] + ["-q"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert message in result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(error_lines) == 1, result.output
+
+
+def test_version_and_help(runner):
+    assert runner.invoke(cli.main, ["--version"]).exit_code == 0
+    for command in ("flow", "render", "image"):
+        result = runner.invoke(cli.main, [command, "-h"])
+        assert result.exit_code == 0 and "Example:" in result.output

@@ -1,0 +1,124 @@
+"""End-to-end renders on tiny clips with the real VGG19 weights and real OpenCV flow."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from artvid import images, video
+from artvid.config import build_config
+from artvid.errors import WorkDirError
+from artvid.flowcache import FlowCache, pairs_for
+from artvid.multipass import Init
+from artvid.pipeline import RunOptions, _Renderer, render
+from artvid.stylize import Stylizer
+from tests.helpers import translating_clip, write_clip_with_audio, write_frame_folder
+
+FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1}
+
+
+@pytest.fixture
+def style(tmp_path):
+    path = tmp_path / "style.png"
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)
+    images.save_image(path, np.kron(base, np.ones((4, 4, 1), np.uint8)))
+    return path
+
+
+@pytest.fixture
+def clip(tmp_path):
+    folder = tmp_path / "clip"
+    write_frame_folder(folder, translating_clip(4, 32, 40, 2, 1))
+    return folder
+
+
+def options(tmp_path, **kwargs):
+    return RunOptions(device="cpu", workers=1, cache_dir=tmp_path / "cache", progress=False, **kwargs)
+
+
+def work_frames(work_dir, pass_index):
+    return {p.name: p.read_bytes() for p in sorted((work_dir / f"pass{pass_index}").glob("*.png"))}
+
+
+def test_mp4_output_keeps_frame_count_fps_and_audio(tmp_path, style):
+    source = tmp_path / "in.mp4"
+    write_clip_with_audio(source, translating_clip(5, 32, 40, 2, 1), fps=Fraction(25, 2))
+    out = tmp_path / "out.mp4"
+    summary = render(source, [style], out, build_config(schedule=FAST), options(tmp_path))
+    info = video.probe(out)
+    assert (info.frame_count, info.fps, info.has_audio) == (5, Fraction(25, 2), True)
+    assert (info.width, info.height) == (40, 32)
+    assert summary.frames == 5 and summary.frames_stylized == 5 and summary.iterations > 0
+    assert json.loads(json.dumps(summary.as_dict()))["passes"] == 1
+
+
+def test_resume_after_interruption_gives_the_same_frames(tmp_path, style, clip, monkeypatch):
+    config = build_config(schedule={**FAST, "passes": 2}, size=None)
+    render(clip, [style], tmp_path / "a", config, options(tmp_path))
+    expected = {p: work_frames(tmp_path / "a" / ".artvid-work", p) for p in (1, 2)}
+
+    real = Stylizer.stylize
+    calls = {"n": 0}
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:  # pass 2, second frame (frame 3 of 4)
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stylizer, "stylize", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        render(clip, [style], tmp_path / "b", config, options(tmp_path))
+    monkeypatch.setattr(Stylizer, "stylize", real)
+    summary = render(clip, [style], tmp_path / "b", config, options(tmp_path))
+    assert summary.frames_resumed == 5 and summary.frames_stylized == 3
+    for p in (1, 2):
+        assert work_frames(tmp_path / "b" / ".artvid-work", p) == expected[p]
+    assert sorted(f.name for f in (tmp_path / "b").glob("*.png")) == ["000001.png", "000002.png", "000003.png", "000004.png"]
+
+
+def test_changed_setting_is_refused_and_fresh_starts_over(tmp_path, style, clip):
+    out = tmp_path / "out"
+    render(clip, [style], out, build_config(schedule=FAST), options(tmp_path))
+    changed = build_config(schedule=FAST, stylize={"style_weight": 50.0})
+    with pytest.raises(WorkDirError, match="style_weight"):
+        render(clip, [style], out, changed, options(tmp_path))
+    summary = render(clip, [style], out, changed, options(tmp_path, fresh=True))
+    assert summary.frames_stylized == 4
+
+
+def test_more_passes_reuse_the_finished_ones(tmp_path, style, clip):
+    out = tmp_path / "out"
+    render(clip, [style], out, build_config(schedule=FAST), options(tmp_path))
+    summary = render(clip, [style], out, build_config(schedule={**FAST, "passes": 2}), options(tmp_path))
+    assert summary.frames_resumed == 4 and summary.frames_stylized == 4
+
+
+def test_independent_frames_need_no_flow(tmp_path, style, clip):
+    config = build_config(schedule={**FAST, "init": Init.RANDOM}, stylize={"temporal_weight": 0.0})
+    render(clip, [style], tmp_path / "out", config, options(tmp_path))
+    assert not (tmp_path / "cache").exists()
+
+
+def test_original_colors_output(tmp_path, style, clip):
+    config = build_config(schedule=FAST, stylize={"original_colors": True})
+    render(clip, [style], tmp_path / "out", config, options(tmp_path))
+    assert len(list((tmp_path / "out").glob("*.png"))) == 4
+
+
+def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tmp_path, clip):
+    dx, dy = 2, 1
+    cache = FlowCache(tmp_path / "cache", clip, None, build_config().flow)
+    job = cache.start(pairs_for(4, (1,)), workers=1)
+    renderer = _Renderer(build_config(), stylizer=None, work=None, flows=job, device="cpu", progress=False)
+    previous = np.random.default_rng(0).random((32, 40, 3)).astype(np.float32)
+    warped, reliability = renderer.warp(previous, 2, 1)
+    job.close()
+    interior = (slice(6, -6), slice(6, -6))
+    shifted = np.roll(previous, shift=(-dy, -dx), axis=(0, 1))
+    # DIS on a 32x40 frame is not exact everywhere: nearly every interior pixel must match.
+    error = np.abs(warped[interior] - shifted[interior])
+    assert np.mean(error < 0.02) > 0.97 and error.mean() < 0.004
+    assert reliability[interior].mean() > 0.95
