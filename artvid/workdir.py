@@ -130,11 +130,6 @@ class WorkDir:
         return sum(self.has(pass_index, i) for i in range(frame_count))
 
 
-def quantize(image: np.ndarray) -> np.ndarray:
-    """Round a [0, 1] image to what an 8-bit PNG stores, so stored and in-memory results agree."""
-    return (np.clip(np.round(image * 255.0), 0, 255) / 255.0).astype(np.float32)
-
-
 def _describe_difference(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> str:
     changes = []
     for key in sorted(set(old) | set(new)):
