@@ -257,9 +257,7 @@ class Stylizer:
             grams: dict[str, Tensor] = {}
             with torch.no_grad():
                 for style, blend in zip(self._styles, self._blend):
-                    sh, sw = style.shape[-2:]
-                    factor = math.sqrt(height * width / (sh * sw)) * self.config.style_scale
-                    size = (max(1, round(sh * factor)), max(1, round(sw * factor)))
+                    size = style_target_size(style.shape[-2:], height, width, self.config.style_scale)
                     image = style.to(self.device, torch.float32) / 255.0
                     image = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
                     feats = self._features(image.clamp(0.0, 1.0))
@@ -443,6 +441,9 @@ class Stylizer:
             optimizer.zero_grad(set_to_none=True)
             terms = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
             terms["total"].backward()
+            if not pixels.grad.is_contiguous():
+                # The channels_last encoder hands back an NHWC gradient; L-BFGS flattens it.
+                pixels.grad = pixels.grad.contiguous()
             last.clear()
             last.update({name: value.detach() for name, value in terms.items()})
             return terms["total"]
@@ -463,6 +464,23 @@ class Stylizer:
                     break
                 f_past = f
         return pixels.detach() / PIXEL_SCALE, ran, last
+
+
+def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: float) -> tuple[int, int]:
+    """``(h, w)`` of a style image resized to the frame's area × ``scale²``, aspect ratio kept.
+
+    Args:
+        style_hw: The style image's ``(height, width)``.
+        height: Frame height.
+        width: Frame width.
+        scale: ``StylizeConfig.style_scale``.
+
+    Returns:
+        The target size, each side at least 1.
+    """
+    sh, sw = int(style_hw[0]), int(style_hw[1])
+    factor = math.sqrt(height * width / (sh * sw)) * scale
+    return max(1, round(sh * factor)), max(1, round(sw * factor))
 
 
 def _resize(image: Tensor, height: int, width: int) -> Tensor:
