@@ -74,7 +74,11 @@ class _GramMSE(torch.autograd.Function):
         flat, diff = ctx.saved_tensors
         b, c, _ = diff.shape
         scale = grad * (4.0 / (b * c * c * ctx.norm))
-        return torch.bmm(diff, flat) * scale, None, None
+        if flat.stride(1) == 1:
+            # Channels-last features: build the gradient in the same layout (diff is symmetric),
+            # else the NCHW gradient meets the NHWC one from the next conv in a slow mixed add.
+            return torch.bmm(flat.transpose(1, 2), diff).mul_(scale).transpose(1, 2), None, None
+        return torch.bmm(diff, flat).mul_(scale), None, None
 
 
 def content_loss(features: Tensor, target: Tensor) -> Tensor:
