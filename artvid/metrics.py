@@ -261,3 +261,41 @@ def content_loss_frame(features: Mapping[str, "object"], content_features: Mappi
     from artvid import losses
 
     return float(losses.content_loss(features[CONTENT_LAYER], content_features[CONTENT_LAYER]))
+
+
+def style_losses_batch(features: Mapping[str, "object"], target_grams: Mapping[str, "object"]) -> list[float]:
+    """:func:`style_loss_frame` of every image of a batch, with one Gram product per layer.
+
+    Equal to ``style_loss_frame`` applied to each image alone (``MSE`` is a mean over the
+    ``C×C`` Gram entries of one image), but one batched ``bmm`` per layer instead of one per image.
+
+    Args:
+        features: ``{layer: (B, C, H, W) tensor}``.
+        target_grams: ``{layer: (1, C, C) tensor}`` Gram matrices of the style image.
+
+    Returns:
+        ``B`` floats.
+    """
+    from artvid import losses
+
+    total = None
+    for layer in STYLE_LAYERS:
+        gram = losses.gram_matrix(features[layer])
+        term = (gram - target_grams[layer].float()).square().mean(dim=(1, 2))
+        total = term if total is None else total + term
+    return [float(v) for v in total]
+
+
+def content_losses_batch(features: Mapping[str, "object"], content_features: Mapping[str, "object"]) -> list[float]:
+    """:func:`content_loss_frame` of every image of a batch against one content frame.
+
+    Args:
+        features: ``{layer: (B, C, H, W) tensor}`` of the output frames.
+        content_features: ``{layer: (1, C, H, W) tensor}`` of the content frame.
+
+    Returns:
+        ``B`` floats.
+    """
+    feats = features[CONTENT_LAYER].float()
+    target = content_features[CONTENT_LAYER].float()
+    return [float(v) for v in (feats - target).square().mean(dim=(1, 2, 3))]

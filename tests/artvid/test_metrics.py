@@ -92,3 +92,19 @@ def test_perceptual_losses_are_the_stylizer_losses():
     assert metrics.content_loss_frame(feats, feats) == 0.0
     expected = float(((feats["relu4_2"] - other["relu4_2"]) ** 2).mean())
     assert metrics.content_loss_frame(feats, other) == pytest.approx(expected, rel=1e-6)
+
+
+def test_batched_perceptual_losses_equal_per_image_losses():
+    gen = torch.Generator().manual_seed(1)
+    layers = metrics.STYLE_LAYERS + (metrics.CONTENT_LAYER,)
+    batch = {name: torch.rand(3, 4, 6, 5, generator=gen) for name in layers}
+    style = {name: losses.gram_matrix(torch.rand(1, 4, 7, 7, generator=gen)) for name in metrics.STYLE_LAYERS}
+    content = {name: batch[name][:1] for name in layers}
+    singles = [{name: batch[name][b : b + 1] for name in layers} for b in range(3)]
+    assert metrics.style_losses_batch(batch, style) == pytest.approx(
+        [metrics.style_loss_frame(one, style) for one in singles], rel=1e-5
+    )
+    assert metrics.content_losses_batch(batch, content) == pytest.approx(
+        [metrics.content_loss_frame(one, content) for one in singles], rel=1e-6
+    )
+    assert metrics.content_losses_batch(batch, content)[0] == 0.0
