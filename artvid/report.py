@@ -148,7 +148,7 @@ def write_side_by_side(result: CompareResult, path: Path) -> Path:
     """CONTENT and every input side by side, labelled, at CONTENT's frame rate (H.264 mp4)."""
     from artvid import video
 
-    names = [f"{i.name} (content)" if i.is_reference else i.name for i in result.inputs]
+    names = [i.name for i in result.inputs]
     writer = None
     try:
         for frames in iter_aligned(result):
