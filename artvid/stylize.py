@@ -16,6 +16,10 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
 * Early stopping as artistic-videos' modified ``lbfgs.lua``: every ``tolerance_window`` iterations
   the loss is compared with the loss ``tolerance_window`` iterations before; the level stops when
   ``|f − f_past| ≤ tolerance·|f_past|``.
+* GPU synchronisation: ``torch.optim.LBFGS`` reads the loss as a Python float every step, so
+  L-BFGS synchronises once per iteration regardless; Adam runs without host syncs except for the
+  early-stopping check (every ``tolerance_window`` iterations) and the callback (every
+  ``callback_every`` iterations).
 * Reported losses are those of the last evaluated point, i.e. before the last update, as in the
   reference (no extra forward pass is spent on the returned image).
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -138,6 +143,8 @@ class StylizeConfig:
         for name in ("original_colors", "amp"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"expected {name} to be True or False, got {getattr(self, name)!r}")
+        if isinstance(self.weights, os.PathLike):
+            object.__setattr__(self, "weights", os.fspath(self.weights))
         if not isinstance(self.weights, str) or not self.weights:
             raise ConfigError(
                 f"expected weights 'original', 'torchvision' or a file path, got {self.weights!r}"
@@ -189,7 +196,8 @@ class Stylizer:
         styles: Style images, each ``(H, W, 3)`` uint8 RGB.
         device: Where the encoder and the optimisation run.
         encoder: A ready encoder (to share one between stylizers); it must return every content
-            and style layer of ``config``. ``None`` loads ``config.weights``.
+            and style layer of ``config``. ``None`` loads ``config.weights``. It is moved to
+            ``device`` and converted to channels_last in place.
 
     Raises:
         ConfigError: No style image, a malformed one, blend weights that do not match, or an

@@ -298,3 +298,18 @@ def test_original_colors_function():
 def test_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         StylizeConfig().style_weight = 1.0  # type: ignore[misc]
+
+
+def test_weights_path_and_missing_weights(style, tmp_path):
+    from artvid.errors import WeightsError
+
+    cfg = StylizeConfig(weights=tmp_path / "missing.pth")  # type: ignore[arg-type]
+    assert cfg.weights == str(tmp_path / "missing.pth")
+    with pytest.raises(WeightsError, match="no such file"):
+        Stylizer(cfg, [style])
+
+
+def test_stylizer_loads_its_own_encoder_when_none_given(style, content):
+    stylizer = Stylizer(StylizeConfig(style_layers=("relu1_1",), content_layers=("relu2_1",)), [style])
+    assert len(stylizer.encoder.net) == 7  # conv1_1 … relu2_1, truncated there
+    assert stylizer.stylize(content, content, iterations=1).iterations == 1
