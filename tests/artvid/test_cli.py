@@ -143,3 +143,39 @@ def test_version_and_help(runner):
     for command in ("flow", "render", "image"):
         result = runner.invoke(cli.main, [command, "-h"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_compare_command_with_baselines_writes_a_report(runner, clip, style, tmp_path, monkeypatch):
+    from artvid import config
+
+    # The baselines use a preset budget; shrink it so the test stays in seconds.
+    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
+        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
+    report = tmp_path / "report"
+    result = runner.invoke(cli.main, [
+        "compare", str(clip), str(clip), "--names", "itself", "--style", str(style), "--baselines",
+        "--quality", "draft", "--flow-method", "dis", "--long-term", "2", "--workers", "1",
+        "--device", "cpu", "-o", str(report), "-q", "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [i["name"] for i in summary["inputs"]] == ["content", "independent", "single-pass", "itself"]
+    assert summary["summary"]["itself"]["ruder"] == pytest.approx(summary["summary"]["content"]["ruder"])
+    for name in ("metrics.csv", "summary.json", "metrics.png", "side_by_side.mp4"):
+        assert (report / name).exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["compare", "{clip}"], "nothing to compare"),
+        (["compare", "{clip}", "--baselines"], "--baselines needs --style"),
+        (["compare", "{clip}", "{short}"], "frames"),
+    ],
+)
+def test_compare_errors(runner, clip, tmp_path, args, message):
+    short = tmp_path / "short"
+    write_frame_folder(short, translating_clip(3, 32, 40, 2, 1))
+    result = runner.invoke(cli.main, [a.format(clip=clip, short=short) for a in args] + ["-q"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert message in result.output
