@@ -177,7 +177,8 @@ def _json_float(value: float) -> float | None:
 # Inputs
 
 
-def _default_names(paths: Sequence[Path]) -> tuple[str, ...]:
+def default_names(paths: Sequence[Path]) -> tuple[str, ...]:
+    """Display names for inputs without ``names``: each path's stem, made unique (``x``, ``x_2``)."""
     names: list[str] = []
     for path in paths:
         base = (path.stem or path.name or "input").replace(",", "_")
@@ -188,6 +189,9 @@ def _default_names(paths: Sequence[Path]) -> tuple[str, ...]:
             name, k = f"{base}_{k}", k + 1
         names.append(name)
     return tuple(names)
+
+
+_default_names = default_names  # the CLI imported the earlier private name
 
 
 def _probe(path: Path, role: str):
@@ -451,7 +455,7 @@ def run_compare(
     stylized = [Path(p) for p in stylized]
     if not stylized:
         raise ConfigError("expected at least one STYLIZED input, got none")
-    names = config.names if config.names is not None else _default_names(stylized)
+    names = config.names if config.names is not None else default_names(stylized)
     if len(names) != len(stylized):
         raise ConfigError(f"names: expected {len(stylized)} names (one per STYLIZED input), got {len(names)}")
 
