@@ -153,6 +153,10 @@ def flow_command(clip, method, long_term, size, workers, cache_dir, export_dir, 
 
 # --------------------------------------------------------------------------- compare
 
+from artvid.compare import CompareConfig  # noqa: E402  (numpy + OpenCV only; no torch)
+
+_COMPARE = _defaults(CompareConfig)
+
 
 @main.command("compare")
 @click.argument("content", type=_PATH_IN)
@@ -160,8 +164,8 @@ def flow_command(clip, method, long_term, size, workers, cache_dir, export_dir, 
 @click.option("--style", type=_PATH_IN, default=None, help="Style image for the style loss (required with --baselines).")
 @click.option("--names", default=None, help="Comma-separated display names, one per STYLIZED input.")
 @click.option("--gt-flow", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None, help="Sintel-layout ground truth (flow/, occlusions/, invalid/) instead of estimated flow.")
-@click.option("--flow-method", type=click.Choice(["deepflow", "dis"]), default="deepflow", help="Estimator for CONTENT's flow (differs from render's default on purpose).")
-@click.option("--long-term", type=click.IntRange(min=1), default=10, help="Interval of the long-term metric.")
+@click.option("--flow-method", type=click.Choice(["deepflow", "dis"]), default=_COMPARE["flow_method"], help="Estimator for CONTENT's flow (differs from render's default on purpose).")
+@click.option("--long-term", type=click.IntRange(min=2), default=_COMPARE["long_term"], help="Interval of the long-term metric.")
 @click.option("--size", type=click.IntRange(min=16), default=None, help="Evaluation long side (default: CONTENT's, capped at 512).")
 @click.option("-o", "--output", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Report folder (default: compare-<content>/).")
 @click.option("--baselines", is_flag=True, help="Also render the independent per-frame Gatys baseline and the single-pass result (same budget) and compare them.")
@@ -181,7 +185,7 @@ def compare_command(content, stylized, style, names, gt_flow, flow_method, long_
 
     Example: artvid compare examples/sintel.mp4 out.mp4 fast/ --style examples/starry_night.jpg
     """
-    from artvid.compare import CompareConfig, run_compare
+    from artvid.compare import default_names, run_compare
     from artvid.errors import ConfigError
     from artvid.report import format_table, summary_json, write_report
 
@@ -197,9 +201,7 @@ def compare_command(content, stylized, style, names, gt_flow, flow_method, long_
         if name_list is not None:
             name_list = tuple(rendered) + name_list
         else:
-            from artvid.compare import _default_names
-
-            name_list = tuple(rendered) + _default_names(stylized[len(rendered):])
+            name_list = tuple(rendered) + default_names(stylized[len(rendered):])
     if not stylized:
         raise ConfigError("nothing to compare: give STYLIZED clips or --baselines")
     config = CompareConfig(

@@ -44,6 +44,7 @@ import numpy as np
 
 import flow
 from artvid import metrics
+from artvid.device import resolve_device
 from artvid.errors import ArtvidError, CompareError, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,6 @@ def default_names(paths: Sequence[Path]) -> tuple[str, ...]:
     return tuple(names)
 
 
-_default_names = default_names  # the CLI imported the earlier private name
 
 
 def _probe(path: Path, role: str):
@@ -374,7 +374,7 @@ class _Perceptual:
         from artvid.images import load_image
 
         self.torch = torch
-        self.device = _resolve_device(config.device)
+        self.device = resolve_device(config.device)
         layers = metrics.STYLE_LAYERS + (metrics.CONTENT_LAYER,)
         # channels_last convolutions run about 20% faster on CPU (oneDNN); results agree to 1e-6.
         self.encoder = load_encoder(config.weights, layers=layers, device=self.device).to(
@@ -409,22 +409,6 @@ class _Perceptual:
                 for row, value in zip(out, metrics.style_losses_batch(feats, self.grams)):
                     row["style_loss"] = value
         return out
-
-
-def _resolve_device(device: str):
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ConfigError(f"device: expected cpu, cuda, cuda:N or auto, got {device!r} ({exc})") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        from artvid.errors import DeviceError
-
-        raise DeviceError(f"device: expected an available CUDA GPU for {device!r}, got none")
-    return resolved
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from artvid.errors import ConfigError, DeviceError
+from artvid.errors import ConfigError
 from artvid.flowcache import FlowConfig
 from artvid.multipass import ScheduleConfig
 from artvid.stylize import StylizeConfig
@@ -90,32 +90,3 @@ def to_dict(config: Any) -> Any:
     if isinstance(config, dict):
         return {str(k): to_dict(v) for k, v in config.items()}
     return config
-
-
-def resolve_device(name: str) -> "torch.device":  # noqa: F821 - torch imported lazily
-    """Turn ``auto|cpu|cuda|cuda:N|mps`` into a device, once, at the start of a run.
-
-    Raises:
-        DeviceError: If the device is not available here.
-    """
-    import torch
-
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise DeviceError(f"unknown device {name!r}: expected auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("CUDA was requested but no CUDA GPU is available: use --device auto or cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise DeviceError(f"no CUDA device {device.index}: {torch.cuda.device_count()} available")
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise DeviceError("MPS was requested but is not available: use --device auto or cpu")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise DeviceError(f"unsupported device {name!r}: expected auto, cpu, cuda, cuda:N or mps")
-    return device

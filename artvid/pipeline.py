@@ -18,7 +18,8 @@ import numpy as np
 
 import flow
 from artvid import images, video
-from artvid.config import RenderConfig, resolve_device, to_dict
+from artvid.config import RenderConfig, to_dict
+from artvid.device import resolve_device
 from artvid.errors import ConfigError, VideoWriteError
 from artvid.flowcache import FlowCache, FlowJob, default_cache_dir, pairs_for
 from artvid.multipass import Init, Temporal, run_passes

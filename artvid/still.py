@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from artvid import images
-from artvid.config import resolve_device
+from artvid.device import resolve_device
 from artvid.errors import ImageReadError
 from artvid.multipass import Init
 from artvid.frames import image_tensor, random_init
