@@ -328,19 +328,12 @@ def _extract_content(clip: Path, size: int | None, frame_count: int, work: WorkD
 
 
 def _write_output(clip: Path, output: Path, info, work: WorkDir, config: RenderConfig) -> None:
-    from artvid.colors import original_colors
-
+    # Stored frames are final (the stylizer already applied original colours when asked).
     last = config.schedule.passes
 
     def frames():
         for i in range(info.frame_count):
-            frame = work.load(last, i)
-            if config.stylize.original_colors:
-                content = images.to_tensor(work.load_content(i), "cpu")
-                frame = images.to_frame(original_colors(image_tensor(frame, "cpu"), content))
-            else:
-                frame = np.clip(np.round(frame * 255.0), 0, 255).astype(np.uint8)
-            yield frame
+            yield images.load_image(work.frame_path(last, i))
 
     if _is_frame_folder(output):
         try:

@@ -57,12 +57,7 @@ def stylize_image(
             content_tensor, image_tensor(start, torch_device), iterations=iterations,
             callback=on_iteration if progress else None,
         )
-    image = result.image
-    if config.original_colors:
-        from artvid.colors import original_colors
-
-        image = original_colors(image, content_tensor)
-    images.save_image(output, images.to_frame(image))
+    images.save_image(output, images.to_frame(result.image))
     return {
         "output": str(output), "size": list(frame.shape[:2]), "iterations": result.iterations,
         "seconds": round(time.perf_counter() - started, 3), "losses": result.losses, "device": str(torch_device),

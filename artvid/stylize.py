@@ -16,12 +16,13 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
 * Early stopping as artistic-videos' modified ``lbfgs.lua``: every ``tolerance_window`` iterations
   the loss is compared with the loss ``tolerance_window`` iterations before; the level stops when
   ``|f − f_past| ≤ tolerance·|f_past|``.
-* GPU synchronisation: ``torch.optim.LBFGS`` reads the loss as a Python float every step, so
-  L-BFGS synchronises once per iteration regardless; Adam runs without host syncs except for the
-  early-stopping check (every ``tolerance_window`` iterations) and the callback (every
-  ``callback_every`` iterations).
-* Reported losses are those of the last evaluated point, i.e. before the last update, as in the
-  reference (no extra forward pass is spent on the returned image).
+* Safeguard (a deviation from the reference): without a line search an L-BFGS step can
+  overshoot, most often early in a warm start. Every evaluated point is a candidate and the best
+  one is returned (one extra forward pass per level evaluates the last step's destination); a
+  loss above twice the best seen restarts the optimiser from the best point. The returned losses
+  are those of the returned image.
+* GPU synchronisation: the safeguard reads the loss as a Python float every iteration
+  (``torch.optim.LBFGS`` does so anyway), i.e. one small device-to-host copy per iteration.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 OptimizerName = Literal["lbfgs", "adam"]
 Pooling = Literal["max", "avg"]
 TERMS = ("content", "style", "tv", "temporal", "total")
+_RESTART_FACTOR = 2.0
+"""A loss above this multiple of the best one seen restarts the optimiser from the best point."""
 MIN_LEVEL_SIDE = 16
 """Smallest side (pixels) a coarse-to-fine level may have; VGG19 pools 4× before relu5_1."""
 
@@ -420,6 +423,15 @@ class Stylizer:
         values = torch.stack([last[name].detach().float() for name in TERMS]).tolist()
         return StylizeResult(result, dict(zip(TERMS, values)), done)
 
+    def _optimizer(self, pixels: Tensor) -> torch.optim.Optimizer:
+        cfg = self.config
+        if cfg.optimizer == "lbfgs":
+            return torch.optim.LBFGS(
+                [pixels], lr=cfg.learning_rate, max_iter=1, history_size=cfg.lbfgs_history,
+                tolerance_grad=0.0, tolerance_change=0.0, line_search_fn=None,
+            )
+        return torch.optim.Adam([pixels], lr=cfg.learning_rate)
+
     def _solve(
         self,
         content: Tensor,
@@ -436,14 +448,13 @@ class Stylizer:
         targets = self._content_targets(content)
         # The variable lives on the reference's 0–255 scale (see the module docstring).
         pixels = (init.detach() * PIXEL_SCALE).requires_grad_(True)
-        if cfg.optimizer == "lbfgs":
-            optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
-                [pixels], lr=cfg.learning_rate, max_iter=1, history_size=cfg.lbfgs_history,
-                tolerance_grad=0.0, tolerance_change=0.0, line_search_fn=None,
-            )
-        else:
-            optimizer = torch.optim.Adam([pixels], lr=cfg.learning_rate)
+        optimizer = self._optimizer(pixels)
         last: dict[str, Tensor] = {}
+        # Without a line search (as in the reference) an L-BFGS step can overshoot badly, most
+        # often in the first few iterations of a warm start, whose curvature estimate comes from
+        # one tiny step. Every evaluated point is a candidate: the best one is returned, and a
+        # step that makes the loss explode restarts L-BFGS from the best point.
+        best = {"loss": math.inf, "pixels": pixels.detach().clone(), "terms": {}}
 
         def closure() -> Tensor:
             optimizer.zero_grad(set_to_none=True)
@@ -456,22 +467,43 @@ class Stylizer:
             last.update({name: value.detach() for name, value in terms.items()})
             return terms["total"]
 
+        def remember(loss: float, terms: dict[str, Tensor]) -> None:
+            if loss < best["loss"]:
+                best["loss"] = loss
+                best["pixels"].copy_(pixels.detach())
+                best["terms"] = dict(terms)
+
         f_past: float | None = None
         ran = 0
         for i in range(iterations):
+            before = pixels.detach().clone()
             optimizer.step(closure)
             ran = i + 1
+            f_now = float(last["total"])
+            # `last` was evaluated at `before`, the point this step started from.
+            if f_now < best["loss"]:
+                best["loss"], best["terms"] = f_now, dict(last)
+                best["pixels"].copy_(before)
+            if not math.isfinite(f_now) or f_now > _RESTART_FACTOR * best["loss"]:
+                logger.debug("loss jumped to %.3g (best %.3g): restarting L-BFGS from the best point", f_now, best["loss"])
+                with torch.no_grad():
+                    pixels.copy_(best["pixels"])
+                optimizer = self._optimizer(pixels)
             is_last = ran == iterations
             if callback is not None and (ran % callback_every == 0 or is_last):
                 values = torch.stack([last[name].float() for name in TERMS]).tolist()
                 callback(offset + i, dict(zip(TERMS, values)))
             if cfg.tolerance > 0 and ran % cfg.tolerance_window == 0 and not is_last:
-                f = float(last["total"])
+                f = f_now
                 if f_past is not None and abs(f - f_past) <= cfg.tolerance * abs(f_past):
                     logger.debug("stopping after %d iterations: relative loss change below %g", ran, cfg.tolerance)
                     break
                 f_past = f
-        return pixels.detach() / PIXEL_SCALE, ran, last
+        # The last step's destination has not been evaluated yet: one forward pass decides.
+        with torch.no_grad():
+            final_terms = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
+        remember(float(final_terms["total"]), {k: v.detach() for k, v in final_terms.items()})
+        return best["pixels"] / PIXEL_SCALE, ran, best["terms"]
 
 
 def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: float) -> tuple[int, int]:

@@ -24,6 +24,18 @@ def _isolate_rng():
     torch.set_rng_state(torch_state)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """One intra-op thread: tiny test tensors gain nothing from two, and two OpenMP threads
+    spinning against background flow workers on a 2-core machine slow iterations tenfold."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _private_flow_cache(tmp_path_factory, monkeypatch):
     """Keep every test's flow cache out of the user's ~/.cache."""

@@ -313,3 +313,14 @@ def test_stylizer_loads_its_own_encoder_when_none_given(style, content):
     stylizer = Stylizer(StylizeConfig(style_layers=("relu1_1",), content_layers=("relu2_1",)), [style])
     assert len(stylizer.encoder.net) == 7  # conv1_1 … relu2_1, truncated there
     assert stylizer.stylize(content, content, iterations=1).iterations == 1
+
+
+def test_an_overshooting_step_never_makes_the_result_worse(encoder, style, content):
+    # A huge L-BFGS step size makes the raw iterates explode; the safeguard returns the best point.
+    stylizer = _stylizer(encoder, [style], learning_rate=1e4, tolerance=0.0)
+    init = content.clone()
+    before = float(stylizer.losses(init, content)["total"])
+    result = stylizer.stylize(content, init, iterations=4)
+    after = float(stylizer.losses(result.image, content)["total"])
+    assert after <= before * 1.0001
+    assert result.losses["total"] == pytest.approx(after, rel=1e-3)
