@@ -14,6 +14,7 @@ import click
 from artvid import __version__
 from artvid.errors import ArtvidError
 from artvid.flowcache import FlowConfig
+from flow import CHECKS as _FLOW_CHECKS
 
 logger = logging.getLogger("artvid")
 
@@ -29,6 +30,9 @@ def _defaults(cls) -> dict:
         elif f.default_factory is not dataclasses.MISSING:
             out[f.name] = f.default_factory()
     return out
+
+
+_FLOW = _defaults(FlowConfig)
 
 
 def _offsets(ctx, param, value):
@@ -111,15 +115,16 @@ def main() -> None:
 
 @main.command("flow")
 @click.argument("clip", type=_PATH_IN)
-@click.option("--method", type=click.Choice(["dis", "deepflow"]), default=FlowConfig.method, help="Optical-flow estimator.")
-@click.option("--long-term", "long_term", default=",".join(map(str, FlowConfig.long_term)), callback=_offsets, help="Frame offsets J, comma-separated (paper: 1,10,20,40).")
+@click.option("--method", type=click.Choice(["dis", "deepflow"]), default=_FLOW["method"], help="Optical-flow estimator.")
+@click.option("--long-term", "long_term", default=",".join(map(str, _FLOW["long_term"])), callback=_offsets, help="Frame offsets J, comma-separated (paper: 1,10,20,40).")
+@click.option("--check", type=click.Choice(list(_FLOW_CHECKS)), default=_FLOW["check"], help="Consistency check for the reliability masks.")
 @click.option("--size", type=click.IntRange(min=16), default=None, help="Resize frames: long side in pixels (default: native).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Flow cache root (default: $ARTVID_CACHE or ~/.cache/artvid/flow).")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Also write Ruder-compatible forward_i_j.flo / backward_j_i.flo / reliable_j_i.pgm here.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary to stdout.")
-def flow_command(clip, method, long_term, size, workers, cache_dir, export_dir, quiet, as_json):
+def flow_command(clip, method, long_term, check, size, workers, cache_dir, export_dir, quiet, as_json):
     """Compute and cache forward/backward flow and reliability for CLIP.
 
     A second run with the same settings reuses the cache and returns at once.
@@ -132,7 +137,7 @@ def flow_command(clip, method, long_term, size, workers, cache_dir, export_dir, 
 
     _setup_logging(quiet)
     started = time.perf_counter()
-    config = FlowConfig(method=method, long_term=long_term)
+    config = FlowConfig(method=method, long_term=long_term, check=check)
     cache = FlowCache(cache_dir or default_cache_dir(), clip, size, config)
     pairs = pairs_for(cache.info.frame_count, config.long_term)
     computed = cache.ensure(pairs, workers=workers, progress=not quiet)

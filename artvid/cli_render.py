@@ -10,6 +10,7 @@ import click
 from artvid.cli import _PATH_IN, _defaults, _floats, _layers, _offsets, _setup_logging
 from artvid.config import Quality
 from artvid.flowcache import FlowConfig
+from flow import CHECKS as FLOW_CHECKS
 from artvid.multipass import Init, ScheduleConfig
 from artvid.stylize import StylizeConfig
 
@@ -45,6 +46,7 @@ _RENDER_FIELDS = {
     "seed": ("schedule", "seed"),
     "flow_method": ("flow", "method"),
     "long_term": ("flow", "long_term"),
+    "check": ("flow", "check"),
 }
 
 
@@ -107,6 +109,7 @@ def _overrides(ctx: click.Context, params: dict) -> dict[str, dict]:
 @click.option("--init", type=click.Choice([i.value for i in Init]), default=_P["init"].value, help="Initialisation of later frames.")
 @click.option("--long-term", "long_term", default=",".join(map(str, _F["long_term"])), callback=_offsets, help="Temporal offsets J (paper's long-term: 1,10,20,40).")
 @click.option("--flow-method", type=click.Choice(["dis", "deepflow"]), default=_F["method"], help="Optical-flow estimator.")
+@click.option("--check", type=click.Choice(list(FLOW_CHECKS)), default=_F["check"], help="Consistency check for the reliability masks.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Flow worker processes (default: all cores).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Flow cache root.")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where finished frames are kept for resuming (default: <output>.artvid-work).")

@@ -170,6 +170,7 @@ class _Renderer:
             )
             for t, w in zip(temporal, weights)
         ]
+        self._ensure_bar(pass_index)
         start = time.perf_counter()
 
         def on_iteration(iteration: int, losses: dict[str, float]) -> None:
@@ -192,14 +193,15 @@ class _Renderer:
     def on_frame(self, pass_index: int, frame: int, skipped: bool) -> None:
         if skipped:
             self.resumed += 1
-        if pass_index != self._bar_pass:
-            self._open_bar(pass_index)
+        self._ensure_bar(pass_index)
         if self._bar is not None:
             self._bar.update()
 
-    def _open_bar(self, pass_index: int) -> None:
+    def _ensure_bar(self, pass_index: int) -> None:
         from tqdm import tqdm
 
+        if pass_index == self._bar_pass:
+            return
         self.close_bar()
         self._bar_pass = pass_index
         if self.progress:
