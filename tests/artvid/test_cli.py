@@ -179,3 +179,91 @@ def test_compare_errors(runner, clip, tmp_path, args, message):
     result = runner.invoke(cli.main, [a.format(clip=clip, short=short) for a in args] + ["-q"])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert message in result.output
+
+
+def _tiny_budget(monkeypatch):
+    from artvid import config
+
+    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
+        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--optimizer", "adam", "--learning-rate", "5", "--init", "content", "--init-first", "content"],
+        ["--style", "{style}", "--style-blend-weights", "1,3", "--style-scale", "0.5", "--original-colors"],
+        ["--passes", "2", "--long-term", "1,2", "--blend-weight", "0.5", "--temporal-from-pass", "2", "--check", "photometric"],
+        ["--init", "first", "--tv-weight", "0", "--pooling", "avg", "--tolerance", "0", "--seed", "3"],
+        ["--init", "prev", "--flow-method", "deepflow", "--content-layers", "relu3_2,relu4_2", "--style-layers", "relu1_1,relu2_1"],
+        ["--size", "32", "--coarse-to-fine", "1", "--iterations-first", "1", "--iterations", "1"],
+    ],
+)
+def test_render_option_values_end_to_end(runner, clip, style, tmp_path, monkeypatch, extra):
+    _tiny_budget(monkeypatch)
+    out = tmp_path / "frames"
+    args = ["render", str(clip), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu",
+            "--cache-dir", str(tmp_path / "c"), "-o", str(out), "-q", "--json"]
+    result = runner.invoke(cli.main, args + [a.format(style=style) for a in extra])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["frames_stylized"] == 4 * summary["passes"]
+    assert len(list(out.glob("*.png"))) == 4
+
+
+def test_render_default_output_name_and_resume_message(runner, clip, style, tmp_path, monkeypatch):
+    _tiny_budget(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    args = ["render", str(clip), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu"]
+    result = runner.invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "clip-style.mp4").exists()
+    assert "wrote clip-style.mp4" in result.stderr
+    again = runner.invoke(cli.main, args + ["--json", "-q"])
+    assert json.loads(again.stdout)["frames_resumed"] == 4
+
+
+def test_interrupted_render_says_how_to_resume(runner, clip, style, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("artvid.pipeline.render", interrupt)
+    result = runner.invoke(cli.main, ["render", str(clip), "--style", str(style), "-o", str(tmp_path / "o.mp4")])
+    assert result.exit_code == 130
+    assert "run the same command again to resume" in result.output
+
+
+def test_image_command(runner, style, tmp_path):
+    from artvid import images
+
+    content = tmp_path / "content.png"
+    images.save_image(content, translating_clip(1, 40, 48)[0])
+    out = tmp_path / "out.png"
+    result = runner.invoke(cli.main, ["image", str(content), "--style", str(style), "-o", str(out), "--iterations", "2",
+                                      "--device", "cpu", "--init", "content", "--json", "-q"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["iterations"] == 2
+    assert images.load_image(out).shape == (40, 48, 3)
+
+
+def test_flow_rejects_a_folder_of_mixed_sizes(runner, tmp_path):
+    folder = tmp_path / "mixed"
+    write_frame_folder(folder, translating_clip(3, 32, 40))
+    from artvid import images
+
+    images.save_image(folder / "003.png", translating_clip(1, 30, 40)[0])
+    result = runner.invoke(cli.main, ["flow", str(folder), "-q"])
+    assert result.exit_code == 1 and "003.png" in result.output and "Traceback" not in result.output
+
+
+def test_flow_rejects_a_zero_frame_video(runner, tmp_path):
+    import av
+
+    path = tmp_path / "empty.mp4"
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        container.start_encoding()
+    result = runner.invoke(cli.main, ["flow", str(path), "-q"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len([l for l in result.output.splitlines() if l.startswith("Error")]) == 1
