@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from artvid.errors import DeviceError
 
+if TYPE_CHECKING:
+    import torch
 
-def resolve_device(name: str) -> "torch.device":  # noqa: F821 - torch is imported lazily
+
+def resolve_device(name: str) -> torch.device:
     """Turn ``auto|cpu|cuda|cuda:N|mps`` into a device, once, at the start of a run.
 
     Raises:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from artvid.workdir import WorkDir
 logger = logging.getLogger(__name__)
 
 WORK_FORMAT = 1
+_BAR_EVERY = 10  # iterations between progress-bar updates (each reads the losses off the device)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 
 
@@ -43,6 +44,9 @@ class RunOptions:
         work_dir: Where finished frames are kept (None = beside the output).
         fresh: Discard the work directory's frames and start over.
         progress: Show progress bars on stderr.
+        on_iteration: Called as ``on_iteration(pass_index, frame, iteration, losses)`` after
+            every optimiser iteration (for benchmarks and programmatic progress; each call
+            reads the losses back from the device).
     """
 
     device: str = "auto"
@@ -51,6 +55,7 @@ class RunOptions:
     work_dir: Path | None = None
     fresh: bool = False
     progress: bool = True
+    on_iteration: Callable[[int, int, int, dict[str, float]], None] | None = None
 
 
 @dataclass
@@ -125,13 +130,15 @@ def flow_pairs(frame_count: int, config: RenderConfig) -> list[tuple[int, int]]:
 class _Renderer:
     """The callables handed to the scheduler, with the state they share."""
 
-    def __init__(self, config: RenderConfig, stylizer, work: WorkDir, flows: FlowJob | None, device, progress: bool):
+    def __init__(self, config: RenderConfig, stylizer, work: WorkDir, flows: FlowJob | None, device, progress: bool,
+                 on_iteration: Callable[[int, int, int, dict[str, float]], None] | None = None):
         self.config = config
         self.stylizer = stylizer
         self.work = work
         self.flows = flows
         self.device = device
         self.progress = progress
+        self.on_iteration = on_iteration
         self.iterations = 0
         self.stylized = 0
         self.resumed = 0
@@ -174,13 +181,17 @@ class _Renderer:
         start = time.perf_counter()
 
         def on_iteration(iteration: int, losses: dict[str, float]) -> None:
-            if self._bar is not None and iteration % 10 == 0:
-                rate = iteration / max(time.perf_counter() - start, 1e-9)
-                self._bar.set_postfix_str(_postfix(frame, iteration, iterations, losses, rate), refresh=True)
+            if self.on_iteration is not None:
+                self.on_iteration(pass_index, frame, iteration, losses)
+            if self._bar is not None and (iteration + 1) % _BAR_EVERY == 0:
+                rate = (iteration + 1) / max(time.perf_counter() - start, 1e-9)
+                self._bar.set_postfix_str(_postfix(frame, iteration + 1, iterations, losses, rate), refresh=True)
 
+        wants_callback = self._bar is not None or self.on_iteration is not None
         result = self.stylizer.stylize(
             self.content(frame), image_tensor(init, self.device), iterations=iterations,
-            temporal=targets, callback=on_iteration if self._bar is not None else None,
+            temporal=targets, callback=on_iteration if wants_callback else None,
+            callback_every=1 if self.on_iteration is not None else _BAR_EVERY,
         )
         self.iterations += result.iterations
         self.stylized += 1
@@ -273,7 +284,7 @@ def render(
     if pairs:
         cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow)
         flows = cache.start(pairs, workers=options.workers)
-    renderer = _Renderer(config, stylizer, work, flows, device, options.progress)
+    renderer = _Renderer(config, stylizer, work, flows, device, options.progress, options.on_iteration)
     renderer.frame_count = info.frame_count
     summary = RenderSummary(
         output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,

@@ -1,7 +1,6 @@
 """The on-disk flow cache: keys, entries, integrity, resume, parallel fill, export."""
 
 import errno
-import os
 import signal
 import subprocess
 import sys
