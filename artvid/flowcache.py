@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import struct
-import tempfile
 import threading
 import zlib
 from collections import deque
@@ -37,6 +36,7 @@ import numpy as np
 
 import flow
 from artvid import video
+from artvid.files import atomic_write_bytes
 from artvid.errors import ConfigError, FlowCacheError
 
 logger = logging.getLogger(__name__)
@@ -200,16 +200,7 @@ def _worker_init() -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, fsync=True)
 
 
 def _cache_error(exc: OSError, where: Path) -> FlowCacheError:

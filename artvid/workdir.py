@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 
 from artvid import images
 from artvid.errors import WorkDirError
+from artvid.files import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class WorkDir:
             self.path.mkdir(parents=True, exist_ok=True)
             stored = self._read_manifest()
             if stored is None:
-                self._write_bytes(self.path / MANIFEST, json.dumps(self.manifest, indent=2, sort_keys=True).encode())
+                atomic_write_bytes(self.path / MANIFEST, json.dumps(self.manifest, indent=2, sort_keys=True).encode())
             elif stored != self.manifest:
                 raise WorkDirError(
                     f"work directory {self.path} holds frames made with other settings "
@@ -76,17 +75,6 @@ class WorkDir:
             return json.loads(path.read_text())
         except ValueError:
             raise WorkDirError(f"work directory manifest {path} is damaged; add --fresh to start over") from None
-
-    def _write_bytes(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def frame_path(self, pass_index: int, frame: int) -> Path:
         """Path of a finished frame (``pass_index`` 1-based, ``frame`` 0-based)."""

@@ -13,15 +13,6 @@ from artvid.errors import ConfigError, WeightsError
 STYLE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny frames gain nothing from threads; on a busy shared machine they cost a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def encoder() -> Encoder:
     return load_encoder("original", STYLE + ("relu4_2", "conv1_1"))

@@ -28,16 +28,6 @@ def _tensor(frame: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(frame.copy()).permute(2, 0, 1)[None].float() / 255.0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny frames gain nothing from threads, and on a shared, busy machine two OpenMP threads
-    waiting on each other made 48 px iterations ~15x slower (0.9 s instead of 0.055 s)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def encoder() -> Encoder:
     return load_encoder("original", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"))
