@@ -110,7 +110,7 @@ def _overrides(ctx: click.Context, params: dict) -> dict[str, dict]:
 @click.option("--long-term", "long_term", default=",".join(map(str, _F["long_term"])), callback=_offsets, help="Temporal offsets J (paper's long-term: 1,10,20,40).")
 @click.option("--flow-method", type=click.Choice(["dis", "deepflow"]), default=_F["method"], help="Optical-flow estimator.")
 @click.option("--check", type=click.Choice(list(FLOW_CHECKS)), default=_F["check"], help="Consistency check for the reliability masks.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Flow worker processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Flow worker threads (default: all cores).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Flow cache root.")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where finished frames are kept for resuming (default: <output>.artvid-work).")
 @click.option("--fresh", is_flag=True, help="Discard finished frames and start over.")

@@ -76,7 +76,7 @@ class CompareConfig:
         perceptual: Compute style/content losses (needs the VGG encoder); False gives temporal
             metrics only.
         cache_dir: Flow cache root (None = :func:`artvid.flowcache.default_cache_dir`).
-        workers: Flow worker processes (None = all cores).
+        workers: Flow worker threads (None = all cores).
     """
 
     names: tuple[str, ...] | None = None

@@ -176,7 +176,7 @@ def decode_entry(data: bytes) -> dict[str, np.ndarray]:
 
 
 def compute_entry(frame_a: np.ndarray, frame_b: np.ndarray, config: FlowConfig) -> bytes:
-    """Both flows of a pair and their reliabilities, serialised (runs in worker processes)."""
+    """Both flows of a pair and their reliabilities, serialised (runs in worker threads)."""
     params = config.resolved_params()
     flow_ab = flow.estimate(frame_a, frame_b, config.method, **params)
     flow_ba = flow.estimate(frame_b, frame_a, config.method, **params)
@@ -190,13 +190,6 @@ def compute_entry(frame_a: np.ndarray, frame_b: np.ndarray, config: FlowConfig) 
             "rel_ba": np.round(np.clip(rel_ba, 0, 1) * 255).astype(np.uint8),
         }
     )
-
-
-def _worker_init() -> None:
-    # Each worker is one core's worth of work; OpenCV's own thread pool would oversubscribe.
-    import cv2
-
-    cv2.setNumThreads(1)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -321,14 +314,14 @@ class FlowCache:
         on_done: Callable[[tuple[int, int]], None] | None = None,
         stop: threading.Event | None = None,
     ) -> int:
-        """Compute every missing pair, in parallel processes; returns how many were computed.
+        """Compute every missing pair, in parallel threads; returns how many were computed.
 
         Frames are decoded once, streamed, and only a window of ``largest offset + 1`` frames is
         held, so memory stays bounded for long clips. Finished entries are never rewritten.
 
         Args:
             pairs: Frame pairs (0-based, either order).
-            workers: Worker processes (None = all cores; 1 = in this process).
+            workers: Worker threads (None = all cores; 1 = in the calling thread).
             progress: Show a progress bar on stderr.
             on_done: Called with each pair ``(a, b)`` once its entry is on disk.
             stop: When set, no further pair is started (pairs in flight still finish).
@@ -392,9 +385,11 @@ class FlowCache:
                 on_done((a, b))
 
     def _fill_parallel(self, needed, frames, bar, on_done, stop, workers) -> None:
-        import multiprocessing
+        # Threads, not processes: OpenCV's flow and most of numpy release the GIL, so threads run
+        # the pairs in parallel without a process start-up (about a second per spawned worker,
+        # more than a whole small clip's flow) or pickling frames across.
+        import cv2
 
-        context = multiprocessing.get_context("spawn")
         in_flight: dict[futures.Future, tuple[int, int]] = {}
 
         def drain(block_until: int) -> None:
@@ -407,18 +402,24 @@ class FlowCache:
                     if on_done:
                         on_done((a, b))
 
-        with futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-            try:
-                for a, b, frame_a, frame_b in self._frames_needed(needed, frames):
-                    if stop is not None and stop.is_set():
-                        break
-                    in_flight[pool.submit(compute_entry, frame_a, frame_b, self.config)] = (a, b)
-                    drain(2 * workers)
-                drain(0)
-            except BaseException:
-                for future in in_flight:
-                    future.cancel()
-                raise
+        # Each worker is one core's worth of work; OpenCV's own thread pool would oversubscribe.
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            with futures.ThreadPoolExecutor(workers, thread_name_prefix="artvid-flow") as pool:
+                try:
+                    for a, b, frame_a, frame_b in self._frames_needed(needed, frames):
+                        if stop is not None and stop.is_set():
+                            break
+                        in_flight[pool.submit(compute_entry, frame_a, frame_b, self.config)] = (a, b)
+                        drain(2 * workers)
+                    drain(0)
+                except BaseException:
+                    for future in in_flight:
+                        future.cancel()
+                    raise
+        finally:
+            cv2.setNumThreads(opencv_threads)
 
     def start(self, pairs: Sequence[tuple[int, int]], workers: int | None = None) -> "FlowJob":
         """Fill the cache in a background thread; see :class:`FlowJob`."""

@@ -39,7 +39,7 @@ class RunOptions:
 
     Attributes:
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
-        workers: Flow worker processes (None = all cores).
+        workers: Flow worker threads (None = all cores).
         cache_dir: Flow cache root (None = :func:`default_cache_dir`).
         work_dir: Where finished frames are kept (None = beside the output).
         fresh: Discard the work directory's frames and start over.

@@ -18,9 +18,10 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
   ``|f − f_past| ≤ tolerance·|f_past|``.
 * Safeguard (a deviation from the reference): without a line search an L-BFGS step can
   overshoot, most often early in a warm start. Every evaluated point is a candidate and the best
-  one is returned (one extra forward pass per level evaluates the last step's destination); a
-  loss above twice the best seen restarts the optimiser from the best point. The returned losses
-  are those of the returned image.
+  one is returned; a loss above twice the best seen restarts the optimiser from the best point.
+  The last step's destination is checked with one extra forward pass only when the run is short
+  (< 10 iterations) or its last evaluated point was not its best; otherwise it is kept, as in the
+  reference, and the reported losses are those of the point before it.
 * GPU synchronisation: the safeguard reads the loss as a Python float every iteration
   (``torch.optim.LBFGS`` does so anyway), i.e. one small device-to-host copy per iteration.
 """
@@ -50,6 +51,8 @@ logger = logging.getLogger(__name__)
 OptimizerName = Literal["lbfgs", "adam"]
 Pooling = Literal["max", "avg"]
 TERMS = ("content", "style", "tv", "temporal", "total")
+_TRUST_LAST_AFTER = 10
+"""Runs this long whose last evaluated loss is their best keep the last step unevaluated."""
 _RESTART_FACTOR = 2.0
 """A loss above this multiple of the best one seen restarts the optimiser from the best point."""
 MIN_LEVEL_SIDE = 16
@@ -499,7 +502,12 @@ class Stylizer:
                     logger.debug("stopping after %d iterations: relative loss change below %g", ran, cfg.tolerance)
                     break
                 f_past = f
-        # The last step's destination has not been evaluated yet: one forward pass decides.
+        if ran >= _TRUST_LAST_AFTER and best["loss"] == f_now:
+            # A settled run whose last evaluated point was its best: take the last step without
+            # paying a forward pass to check it, as the reference does (losses are then those
+            # of the point before it).
+            return pixels.detach() / PIXEL_SCALE, ran, best["terms"]
+        # A short or unsettled run: the last step's destination decides with one forward pass.
         with torch.no_grad():
             final_terms = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
         remember(float(final_terms["total"]), {k: v.detach() for k, v in final_terms.items()})
