@@ -5,7 +5,7 @@ for every adjacent pair) with DIS and with DeepFlow, with 1 worker and with all 
 frames per second and the speed-up, measured side by side in one run.
 
 Part 2 (``--overlap``) renders the example clip twice with the same settings, once with an empty
-flow cache (flow computed in background processes while the optimiser runs) and once with a full
+flow cache (flow computed in background threads while the optimiser runs) and once with a full
 one, and prints the ratio of the two wall times (issue target: at most 1.15).
 
     python bench/flow.py                 # part 1
@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
+# flow package: the repository root takes its place.
+sys.path[0] = str(ROOT)
 
 from artvid.flowcache import FlowCache, FlowConfig, pairs_for  # noqa: E402
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
+# flow package: the repository root takes its place.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import flow  # noqa: E402
 
