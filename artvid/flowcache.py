@@ -212,18 +212,19 @@ class FlowCache:
         clip: Video file or image folder.
         size: Long side in pixels the frames are resized to, or None for the native size.
         config: Flow settings.
+        clip_hash: The clip's :func:`artvid.video.content_hash`, when the caller has it already.
 
     Raises:
         VideoReadError: If the clip cannot be read.
         FlowCacheError: If the cache folder cannot be created or written.
     """
 
-    def __init__(self, root: Path, clip: Path, size: int | None, config: FlowConfig) -> None:
+    def __init__(self, root: Path, clip: Path, size: int | None, config: FlowConfig, clip_hash: str | None = None) -> None:
         self.clip = Path(clip)
         self.size = size
         self.config = config
         self.info = video.probe(self.clip, size=size)
-        self.clip_hash = video.content_hash(self.clip)
+        self.clip_hash = clip_hash or video.content_hash(self.clip)
         self.key = self._key()
         self.dir = Path(root) / self.key
         self._make_dirs()

@@ -266,9 +266,10 @@ def render(
     style_frames = [images.load_image(path) for path in styles]
     device = resolve_device(options.device)
 
+    clip_hash = video.content_hash(clip)
     manifest = {
         "format": WORK_FORMAT,
-        "clip_sha256": video.content_hash(clip),
+        "clip_sha256": clip_hash,
         "frame_size": [info.height, info.width],
         "styles_sha256": [_file_sha256(path) for path in styles],
         "config": _manifest_config(config),
@@ -282,7 +283,7 @@ def render(
     stylizer = Stylizer(config.stylize, style_frames, device=device)
     flows = None
     if pairs:
-        cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow)
+        cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash)
         flows = cache.start(pairs, workers=options.workers)
     renderer = _Renderer(config, stylizer, work, flows, device, options.progress, options.on_iteration)
     renderer.frame_count = info.frame_count

@@ -10,10 +10,11 @@ Rules the rest of artvid relies on:
 - ``probe(path).frame_count`` is the number of frames ``iter_frames(path)`` yields. It comes from
   the container when the container's count agrees with a demux of the packets (cheap: no
   decoding); when the container lacks a count, the demuxed packet count is used; when the two
-  disagree (a truncated or damaged file), the frames are decoded and counted.
-- A truncated or damaged file is read up to its first undecodable packet: the frames before it
-  are the clip (``iter_frames`` logs a warning when it stops early). A file with no decodable frame
-  at all raises :class:`~artvid.errors.VideoReadError`.
+  disagree, the frames are decoded and counted, and fewer than the index lists (a truncated or
+  damaged file) raises :class:`~artvid.errors.VideoReadError`: a render must not silently be
+  shorter than its clip.
+- ``iter_frames`` alone reads a damaged file up to its first undecodable packet and logs a
+  warning. A file with no decodable frame at all raises :class:`~artvid.errors.VideoReadError`.
 - Sizes: ``size`` is the long side in pixels; the aspect ratio is kept and each side is rounded to
   the nearest integer, at least 1 (see :func:`artvid.images.fit_long_side`). Sides may be odd.
 - Every FFmpeg/OpenCV/Pillow failure surfaces as ``VideoReadError`` or ``VideoWriteError`` with a
@@ -252,9 +253,14 @@ def _probe_video(path: Path, size: int | None) -> VideoInfo:
     if fps is None:
         raise VideoReadError(f"expected a frame rate in {path}, got none")
     if claimed and claimed != packets:
-        # The container's index disagrees with its data (truncated or damaged): decode to be exact.
+        # The container's index disagrees with its data: the file is truncated or damaged. A
+        # render of the frames that happen to decode would silently be shorter than the clip.
         count = sum(1 for _ in _decode_video(path, quiet=True))
-        log.info("%s: container claims %d frames, %d packets demux, %d decode", path, claimed, packets, count)
+        if count != claimed:
+            raise VideoReadError(
+                f"{path} is truncated or damaged: expected the {claimed} frames its index lists, "
+                f"got {count} decodable; re-encode it to keep those (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"
+            )
     else:
         count = packets
     src_w, src_h = first

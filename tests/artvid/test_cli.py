@@ -266,3 +266,16 @@ def test_flow_rejects_a_zero_frame_video(runner, tmp_path):
     result = runner.invoke(cli.main, ["flow", str(path), "-q"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert len([l for l in result.output.splitlines() if l.startswith("Error")]) == 1
+
+
+def test_flow_rejects_a_truncated_video(runner, tmp_path):
+    from artvid.video import VideoWriter
+
+    full = tmp_path / "full.mp4"
+    with VideoWriter(full, 10, 40, 32) as writer:
+        for frame in translating_clip(20, 32, 40):
+            writer.write(frame)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.8)])
+    result = runner.invoke(cli.main, ["flow", str(cut), "-q"])
+    assert result.exit_code == 1 and "truncated" in result.output and "Traceback" not in result.output

@@ -304,16 +304,17 @@ def test_no_video_stream(tmp_path):
         iter_frames(path)
 
 
-def test_truncated_file_reads_the_frames_that_are_there(tmp_path, caplog):
+def test_truncated_file_is_a_clear_error(tmp_path, caplog):
     data = write_video(tmp_path / "full.mp4", translating_clip(20, H, W)).read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.8)])  # faststart: the index survives, the tail does not
 
-    info = probe(cut)
-    assert 1 <= info.frame_count < 20
+    with pytest.raises(VideoReadError, match=r"truncated or damaged: expected the 20 frames .* got \d+ decodable"):
+        probe(cut)
+    # Streaming alone still reads what is there, with a warning.
     with caplog.at_level(logging.WARNING, logger="artvid.video"):
         frames = list(iter_frames(cut))
-    assert len(frames) == info.frame_count  # probe's count is what iter_frames yields
+    assert 1 <= len(frames) < 20
     assert "truncated" in caplog.text
 
     cut.write_bytes(data[:1200])  # the index and no complete frame
