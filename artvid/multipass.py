@@ -51,9 +51,9 @@ class ScheduleConfig:
     """
 
     passes: int = 1
-    iterations_first: int = 200
+    iterations_first: int = 500
     iterations: int = 80
-    pass_iterations: int = 30
+    pass_iterations: int = 20
     init_first: Init = Init.RANDOM
     init: Init = Init.PREV_WARPED
     blend_weight: float = 1.0
