@@ -144,9 +144,14 @@ def write_mask(path: str | os.PathLike, rel: np.ndarray) -> None:
     if not (isinstance(rel, np.ndarray) and rel.ndim == 2 and np.issubdtype(rel.dtype, np.floating) and rel.size):
         raise FlowShapeError(f"rel: expected (H, W) float32 in [0, 1], got {describe(rel)}")
     image = np.round(np.clip(rel, 0.0, 1.0) * 255.0).astype(np.uint8)
+    _write_encoded(path, image, "the mask")
+
+
+def _write_encoded(path: Path, image: np.ndarray, what: str) -> None:
+    """Encode ``image`` (OpenCV channel order) by ``path``'s suffix and write it atomically."""
     ok, buf = cv2.imencode(path.suffix.lower(), image)
     if not ok:
-        raise FlowFileError(f"{path}: expected OpenCV to encode the mask, got a failure")
+        raise FlowFileError(f"{path}: expected OpenCV to encode {what}, got a failure")
     try:
         _atomic_write_bytes(path, buf.tobytes())
     except OSError as exc:
@@ -171,10 +176,4 @@ def write_flow_png(path: str | os.PathLike, flow: np.ndarray, max_flow: float | 
     if path.suffix.lower() != ".png":
         raise FlowFileError(f"{path}: expected a file ending in .png, got {path.suffix!r}")
     rgb = flow_to_color(flow, max_flow)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise FlowFileError(f"{path}: expected OpenCV to encode the PNG, got a failure")
-    try:
-        _atomic_write_bytes(path, buf.tobytes())
-    except OSError as exc:
-        raise FlowFileError(f"{path}: expected a writable location, got {exc.strerror or exc}") from exc
+    _write_encoded(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), "the PNG")
