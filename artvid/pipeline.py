@@ -131,8 +131,9 @@ class _Renderer:
     """The callables handed to the scheduler, with the state they share."""
 
     def __init__(self, config: RenderConfig, stylizer, work: WorkDir, flows: FlowJob | None, device, progress: bool,
-                 on_iteration: Callable[[int, int, int, dict[str, float]], None] | None = None):
+                 on_iteration: Callable[[int, int, int, dict[str, float]], None] | None = None, frame_count: int = 0):
         self.config = config
+        self.frame_count = frame_count
         self.stylizer = stylizer
         self.work = work
         self.flows = flows
@@ -285,8 +286,7 @@ def render(
     if pairs:
         cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash)
         flows = cache.start(pairs, workers=options.workers)
-    renderer = _Renderer(config, stylizer, work, flows, device, options.progress, options.on_iteration)
-    renderer.frame_count = info.frame_count
+    renderer = _Renderer(config, stylizer, work, flows, device, options.progress, options.on_iteration, info.frame_count)
     summary = RenderSummary(
         output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
         passes=config.schedule.passes, size=[info.height, info.width],
