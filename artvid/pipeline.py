@@ -275,13 +275,13 @@ def render(
         "styles_sha256": [_file_sha256(path) for path in styles],
         "config": _manifest_config(config),
     }
+    from artvid.stylize import Stylizer
+
+    # Loading the weights may fail on a bad --weights file: do it before anything is written.
+    stylizer = Stylizer(config.stylize, style_frames, device=device)
     work_path = options.work_dir or _default_work_dir(output)
     work = WorkDir(work_path, manifest, fresh=options.fresh)
     _extract_content(clip, config.size, info.frame_count, work)
-
-    from artvid.stylize import Stylizer
-
-    stylizer = Stylizer(config.stylize, style_frames, device=device)
     flows = None
     if pairs:
         cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash)

@@ -122,7 +122,8 @@ def test_flow_command_fills_then_reuses_and_exports(runner, clip, tmp_path):
         (["image", "{style}", "--style", "{style}", "-o", "{tmp}/missing/x.png"], "does not exist"),
     ],
 )
-def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, args, message):
+def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
     garbage = tmp_path / "garbage.mp4"
     garbage.write_text("this is not a video")
     blocker = tmp_path / "blocker"
@@ -133,6 +134,7 @@ def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, args,
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert message in result.output
+    assert not list(tmp_path.glob("*.artvid-work")), "a refused render must not leave a work directory"
     error_lines = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(error_lines) == 1, result.output
 
