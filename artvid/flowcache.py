@@ -354,7 +354,7 @@ class FlowCache:
         import time
 
         now = time.time()
-        for tmp in (self.dir / "pairs").glob(".tmp-*"):
+        for tmp in (self.dir / "pairs").glob(".*.partial"):
             try:
                 if now - tmp.stat().st_mtime > age_seconds:
                     tmp.unlink()

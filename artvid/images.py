@@ -14,10 +14,9 @@ imported lazily, so reading video does not pay for it.
 
 from __future__ import annotations
 
-import functools
+import io
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artvid.errors import ImageReadError, VideoWriteError
+from artvid.files import atomic_write_bytes
 
 if TYPE_CHECKING:
     import torch
@@ -214,17 +214,6 @@ def _cv2_read(path: Path) -> np.ndarray | None:
     return np.ascontiguousarray(arr)
 
 
-@functools.cache
-def _default_file_mode() -> int:
-    """The mode ``open()`` would give a new file (mkstemp's 0600 would hide outputs from others).
-
-    Read once: ``os.umask`` can only be read by setting it, which is process-wide.
-    """
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def save_image(path: str | os.PathLike, frame: np.ndarray) -> Path:
     """Write a frame to an image file atomically (temp file in the same folder, then rename).
 
@@ -253,16 +242,11 @@ def save_image(path: str | os.PathLike, frame: np.ndarray) -> Path:
     if not path.parent.is_dir():
         raise VideoWriteError(f"output folder does not exist: {path.parent}")
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(frame, "RGB").save(fh, format=fmt, **options)
-        os.chmod(tmp_name, _default_file_mode())
-        os.replace(tmp_name, path)
+        encoded = io.BytesIO()
+        Image.fromarray(frame, "RGB").save(encoded, format=fmt, **options)
+        atomic_write_bytes(path, encoded.getvalue())
     except OSError as exc:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         raise VideoWriteError(f"cannot write image {path}: {exc.strerror or exc}") from None
     return path
 

@@ -108,9 +108,7 @@ def check_output(output: Path) -> None:
 
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    video.hash_file(digest, path)
     return digest.hexdigest()
 
 

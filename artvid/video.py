@@ -39,7 +39,8 @@ import numpy as np
 from PIL import Image
 
 from artvid.errors import ConfigError, ImageReadError, VideoReadError, VideoWriteError
-from artvid.images import _check_frame, _default_file_mode, fit_long_side, load_image, resize_long_side, save_image
+from artvid.files import default_file_mode
+from artvid.images import _check_frame, fit_long_side, load_image, resize_long_side, save_image
 
 log = logging.getLogger(__name__)
 
@@ -454,16 +455,17 @@ def content_hash(path: str | os.PathLike) -> str:
             for file in _folder_images(path):
                 digest.update(file.name.encode("utf-8", "surrogateescape") + b"\0")
                 digest.update(file.stat().st_size.to_bytes(8, "little"))
-                _hash_file(digest, file)
+                hash_file(digest, file)
         else:
             digest.update(b"artvid-video\0")
-            _hash_file(digest, path)
+            hash_file(digest, path)
     except OSError as exc:
         raise VideoReadError(f"cannot read {path} to hash it: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 
-def _hash_file(digest, file: Path) -> None:
+def hash_file(digest, file: Path) -> None:
+    """Feed a file's bytes to a hashlib ``digest`` in 1 MiB chunks (never the whole file in memory)."""
     with open(file, "rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
@@ -689,7 +691,7 @@ class VideoWriter:
             self._container.close()
             self._container = None
             self._close_audio()
-            os.chmod(self._tmp, _default_file_mode())
+            os.chmod(self._tmp, default_file_mode())
             os.replace(self._tmp, self.path)
         except _AV_ERRORS as exc:
             self._discard()

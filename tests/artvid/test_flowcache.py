@@ -157,7 +157,7 @@ def test_full_disk_keeps_finished_entries(clip, tmp_path, monkeypatch):
     with pytest.raises(FlowCacheError, match="disk is full"):
         cache.ensure(pairs_for(6, (1,)), workers=1, progress=False)
     assert cache_files(tmp_path / "cache") == before
-    assert not list((tmp_path / "cache").rglob(".tmp-*"))
+    assert not list((tmp_path / "cache").rglob(".*.partial"))
 
 
 def test_flow_job_waits_for_pairs_and_reports_errors(clip, tmp_path):

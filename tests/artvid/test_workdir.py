@@ -15,7 +15,7 @@ def test_frames_round_trip_through_8_bit_png(tmp_path):
     assert work.has(1, 0) and work.frame_path(1, 0).name == "000001.png"
     np.testing.assert_allclose(work.load(1, 0), np.round(image * 255) / 255, atol=1e-6)
     assert work.finished(1, 3) == 1
-    assert not list((tmp_path / "w").rglob(".tmp-*"))
+    assert not list((tmp_path / "w").rglob(".*.partial"))
 
 
 def test_same_manifest_reuses_frames(tmp_path):
@@ -66,3 +66,10 @@ def test_content_frames(tmp_path):
     frame = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
     work.save_content(0, frame)
     np.testing.assert_array_equal(work.load_content(0), frame)
+
+
+def test_files_are_not_private_to_their_writer(tmp_path):
+    work = WorkDir(tmp_path / "w", {"a": 1})
+    work.save(1, 0, np.zeros((2, 2, 3), np.uint8))
+    assert work.frame_path(1, 0).stat().st_mode & 0o044  # not mkstemp's 0600
+    assert (tmp_path / "w" / MANIFEST).stat().st_mode & 0o044
