@@ -8,6 +8,15 @@ using at most 30 % of the paper's iterations, with a warping error no worse.
 
     python bench/convergence.py                      # the whole example clip (slow on a CPU)
     python bench/convergence.py --frames 3 --size 128
+    python bench/convergence.py --workdir /tmp/conv  # keep each run's video and curves ...
+    python bench/convergence.py --workdir /tmp/conv --set schedule.iterations=120
+                                                     # ... and reuse the paper run for a candidate
+
+With ``--workdir`` every run leaves ``NAME.mp4`` and ``NAME.json`` (its configuration and loss
+curves) there, and a later run whose configuration and clip are the same reuses them instead of
+rendering again: the paper preset is rendered once while candidate defaults are explored with
+``--set``. Losses on the CPU are deterministic (seeded initialisation), so a reused run is the
+run that would be rendered again; its seconds are those of the run that made it.
 
 The paper preset spends 2000 + 1000·(frames − 1) iterations: about an hour for the 12-frame
 example at 256 px on a 2-core CPU.
@@ -16,6 +25,8 @@ example at 256 px on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
+import ast
+import hashlib
 import json
 import shutil
 import sys
@@ -30,7 +41,7 @@ sys.path[0] = str(ROOT)
 
 from artvid import video  # noqa: E402
 from artvid.compare import CompareConfig, run_compare  # noqa: E402
-from artvid.config import Quality, build_config  # noqa: E402
+from artvid.config import Quality, build_config, to_dict  # noqa: E402
 from artvid.pipeline import RunOptions, render  # noqa: E402
 
 TOLERANCE = 0.05
@@ -50,6 +61,41 @@ def trajectories(clip: Path, style: Path, config, out: Path, cache: Path, device
     return curves
 
 
+def cached_trajectories(name: str, clip: Path, style: Path, config, work: Path, device: str):
+    """:func:`trajectories`, reusing ``work/NAME.json`` when its configuration and inputs match."""
+    key = {"config": to_dict(config), "clip": _digest(clip), "style": _digest(style), "device": device}
+    record, out = work / f"{name}.json", work / f"{name}.mp4"
+    if record.is_file() and out.is_file():
+        saved = json.loads(record.read_text())
+        if saved["key"] == key:
+            print(f"{name}: reusing {record}", file=sys.stderr)
+            return {int(frame): [tuple(p) for p in curve] for frame, curve in saved["curves"].items()}
+    curves = trajectories(clip, style, config, out, work / "cache", device)
+    record.write_text(json.dumps({"key": key, "curves": curves}))
+    return curves
+
+
+def _digest(path: Path) -> str:
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _override(text: str) -> tuple[str, str, object]:
+    """``SECTION.FIELD=VALUE`` (VALUE a Python literal, else a string) for build_config."""
+    target, _, value = text.partition("=")
+    section, _, name = target.partition(".")
+    if not name or not value:
+        raise SystemExit(f"--set expects SECTION.FIELD=VALUE, got {text!r}")
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        parsed = value
+    return section, name, parsed
+
+
 def reach(curve: list[tuple[int, float, float]], target: float) -> tuple[int | None, float | None]:
     """First iteration (and seconds) whose loss is within ``TOLERANCE`` of ``target``."""
     for iteration, loss, seconds in curve:
@@ -66,21 +112,36 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep (and reuse) each run's video and curves here; default: a temporary folder")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                        help="override a setting of the defaults run, e.g. schedule.iterations=120")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="artvid-bench-convergence-"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="artvid-bench-convergence-"))
+    work.mkdir(parents=True, exist_ok=True)
     clip = args.clip
     if args.frames:
-        clip = work / "clip"
-        clip.mkdir()
-        video.write_frames(clip, video.iter_frames(args.clip, size=args.size, stop=args.frames))
-    runs = {"paper": build_config(Quality.PAPER, size=args.size), "defaults": build_config(size=args.size)}
+        clip = work / f"clip-{args.frames}-{args.size}"
+        if not clip.is_dir():
+            clip.mkdir()
+            video.write_frames(clip, video.iter_frames(args.clip, size=args.size, stop=args.frames))
+    overrides: dict[str, dict[str, object]] = {}
+    for text in args.set:
+        section, name, value = _override(text)
+        overrides.setdefault(section, {})[name] = value
+    defaults_name = "defaults" if not overrides else "defaults-" + hashlib.sha256(
+        json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
+    runs = {"paper": build_config(Quality.PAPER, size=args.size),
+            defaults_name: build_config(size=args.size, **overrides)}
+    if overrides:
+        print(f"{defaults_name}: the defaults with {overrides}", file=sys.stderr)
     curves, outputs = {}, []
     for name, config in runs.items():
-        out = work / f"{name}.mp4"
-        curves[name] = trajectories(clip, args.style, config, out, work / "cache", args.device)
-        outputs.append(out)
-    scores = run_compare(clip, outputs, CompareConfig(names=tuple(runs), style=args.style, device=args.device,
+        curves[name] = cached_trajectories(name, clip, args.style, config, work, args.device)
+        outputs.append(work / f"{name}.mp4")
+    curves["defaults"] = curves[defaults_name]
+    scores = run_compare(clip, outputs, CompareConfig(names=("paper", "defaults"), style=args.style, device=args.device,
                                                       cache_dir=work / "cache"), progress=False).summary
     rows = []
     print(f"{'frame':>5} {'paper final':>12} {'paper it':>9} {'paper s':>8} {'default it':>11} {'default s':>10} {'default final':>14}")
@@ -107,7 +168,8 @@ def main() -> None:
     print(f"warping error (Ruder, DeepFlow): defaults {scores['defaults']['ruder']:.4g} vs paper {scores['paper']['ruder']:.4g}")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "totals": totals, "scores": scores}, indent=2, default=str))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
