@@ -12,7 +12,8 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
   artistic-videos (whose Adam default is 10). Pixels may leave ``[0, 1]`` while optimising; the
   result is clamped once at the end (the reference clamps only when saving).
 * L-BFGS: history 100, step ``learning_rate`` (1), no line search, one function evaluation per
-  iteration (``torch.optim.LBFGS`` with ``max_iter=1`` per step, as pastiche does).
+  iteration, as ``torch.optim.LBFGS`` with ``max_iter=1`` (what pastiche runs); implemented in
+  :mod:`artvid.optim` so that it never waits for the GPU.
 * Early stopping as artistic-videos' modified ``lbfgs.lua``: every ``tolerance_window`` iterations
   the loss is compared with the loss ``tolerance_window`` iterations before; the level stops when
   ``|f − f_past| ≤ tolerance·|f_past|``.
@@ -22,8 +23,10 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
   The last step's destination is checked with one extra forward pass only when the run is short
   (< 10 iterations) or its last evaluated point was not its best; otherwise it is kept, as in the
   reference, and the reported losses are those of the point before it.
-* GPU synchronisation: the safeguard reads the loss as a Python float every iteration
-  (``torch.optim.LBFGS`` does so anyway), i.e. one small device-to-host copy per iteration.
+* GPU synchronisation: an iteration reads nothing back to the host. The safeguard's decisions
+  are ``torch.where`` on the device; the loss is read only for the callback (every
+  ``callback_every`` iterations), for early stopping (every ``tolerance_window``) and once at the
+  end of a level.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from artvid.colors import original_colors
 from artvid.encoder import LAYER_NAMES, Encoder, load_encoder
 from artvid.errors import ConfigError, DeviceError
 from artvid.losses import PIXEL_SCALE, content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
+from artvid.optim import LBFGS, Adam
 
 logger = logging.getLogger(__name__)
 
@@ -241,9 +245,10 @@ class Stylizer:
                 raise ConfigError(f"expected an encoder returning layers {list(layers)}, got one missing {missing}")
             encoder = encoder.to(self.device)
         # NHWC convolutions measured ~5–10 % faster on CPU (oneDNN) and are the layout tensor
-        # cores want under bf16 autocast; the optimisation variable itself stays NCHW (L-BFGS
-        # flattens it), the encoder converts its input. Note: this converts a shared encoder too.
+        # cores want under bf16 autocast; the optimisation variable is NHWC too, so that its
+        # gradient needs no conversion. Note: this converts a shared encoder too.
         self.encoder = encoder.to(memory_format=torch.channels_last)
+        self._memory_format = torch.channels_last
         # Kept on the CPU: only their Grams (one set per frame size) live on the device.
         self._styles = [torch.from_numpy(np.array(s, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None] for s in styles]
         self._grams: dict[tuple[int, int], dict[str, Tensor]] = {}
@@ -426,14 +431,11 @@ class Stylizer:
         values = torch.stack([last[name].detach().float() for name in TERMS]).tolist()
         return StylizeResult(result, dict(zip(TERMS, values)), done)
 
-    def _optimizer(self, pixels: Tensor) -> torch.optim.Optimizer:
+    def _optimizer(self, numel: int) -> LBFGS | Adam:
         cfg = self.config
         if cfg.optimizer == "lbfgs":
-            return torch.optim.LBFGS(
-                [pixels], lr=cfg.learning_rate, max_iter=1, history_size=cfg.lbfgs_history,
-                tolerance_grad=0.0, tolerance_change=0.0, line_search_fn=None,
-            )
-        return torch.optim.Adam([pixels], lr=cfg.learning_rate)
+            return LBFGS(numel, history=cfg.lbfgs_history, lr=cfg.learning_rate, device=self.device)
+        return Adam(numel, lr=cfg.learning_rate, device=self.device)
 
     def _solve(
         self,
@@ -445,73 +447,82 @@ class Stylizer:
         callback_every: int,
         offset: int,
     ) -> tuple[Tensor, int, dict[str, Tensor]]:
-        """One level: returns the (unclamped) image, iterations run and the last terms."""
+        """One level: returns the (unclamped) image, iterations run and the last terms.
+
+        Nothing in an iteration reads a tensor back to the host except the callback (every
+        ``callback_every`` iterations) and the early-stopping test (every ``tolerance_window``).
+        """
         cfg = self.config
         grams = self.style_grams(*content.shape[-2:])
         targets = self._content_targets(content)
-        # The variable lives on the reference's 0–255 scale (see the module docstring).
-        pixels = (init.detach() * PIXEL_SCALE).requires_grad_(True)
-        optimizer = self._optimizer(pixels)
-        last: dict[str, Tensor] = {}
+        # The variable lives on the reference's 0–255 scale (see the module docstring), in the
+        # encoder's memory format so that its gradient arrives in the same layout as the image.
+        pixels = (init.detach() * PIXEL_SCALE).contiguous(memory_format=self._memory_format).requires_grad_(True)
+        x = _flat(pixels.data)
+        optimizer = self._optimizer(x.numel())
         # Without a line search (as in the reference) an L-BFGS step can overshoot badly, most
         # often in the first few iterations of a warm start, whose curvature estimate comes from
         # one tiny step. Every evaluated point is a candidate: the best one is returned, and a
-        # step that makes the loss explode restarts L-BFGS from the best point.
-        best = {"loss": math.inf, "pixels": pixels.detach().clone(), "terms": {}}
-
-        def closure() -> Tensor:
-            optimizer.zero_grad(set_to_none=True)
-            terms = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
-            terms["total"].backward()
-            if not pixels.grad.is_contiguous():
-                # The channels_last encoder hands back an NHWC gradient; L-BFGS flattens it.
-                pixels.grad = pixels.grad.contiguous()
-            last.clear()
-            last.update({name: value.detach() for name, value in terms.items()})
-            return terms["total"]
-
-        def remember(loss: float, terms: dict[str, Tensor]) -> None:
-            if loss < best["loss"]:
-                best["loss"] = loss
-                best["pixels"].copy_(pixels.detach())
-                best["terms"] = dict(terms)
-
+        # step that makes the loss explode restarts the optimiser from the best point.
+        best_loss = torch.full((), math.inf, device=self.device)
+        best_x = x.clone()
+        best_terms = torch.zeros(len(TERMS), device=self.device)
+        terms = best_terms
         f_past: float | None = None
         ran = 0
         for i in range(iterations):
-            before = pixels.detach().clone()
-            optimizer.step(closure)
+            pixels.grad = None
+            evaluated = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
+            evaluated["total"].backward()
+            grad = _flat(pixels.grad.contiguous(memory_format=self._memory_format))
+            terms = torch.stack([evaluated[name].detach().float() for name in TERMS])
+            loss = terms[-1]
+            exploded = ~torch.isfinite(loss) | (loss > _RESTART_FACTOR * best_loss)
+            improved = loss < best_loss
+            best_loss = torch.where(improved, loss, best_loss)
+            best_terms = torch.where(improved, terms, best_terms)
+            best_x.copy_(torch.where(improved, x, best_x))
+            optimizer.step(x, grad)
+            x.copy_(torch.where(exploded, best_x, x))
+            optimizer.reset(exploded)
             ran = i + 1
-            f_now = float(last["total"])
-            # `last` was evaluated at `before`, the point this step started from.
-            if f_now < best["loss"]:
-                best["loss"], best["terms"] = f_now, dict(last)
-                best["pixels"].copy_(before)
-            if not math.isfinite(f_now) or f_now > _RESTART_FACTOR * best["loss"]:
-                logger.debug("loss jumped to %.3g (best %.3g): restarting L-BFGS from the best point", f_now, best["loss"])
-                with torch.no_grad():
-                    pixels.copy_(best["pixels"])
-                optimizer = self._optimizer(pixels)
             is_last = ran == iterations
             if callback is not None and (ran % callback_every == 0 or is_last):
-                values = torch.stack([last[name].float() for name in TERMS]).tolist()
-                callback(offset + i, dict(zip(TERMS, values)))
+                callback(offset + i, dict(zip(TERMS, terms.tolist())))
             if cfg.tolerance > 0 and ran % cfg.tolerance_window == 0 and not is_last:
-                f = f_now
+                f = float(loss)
                 if f_past is not None and abs(f - f_past) <= cfg.tolerance * abs(f_past):
                     logger.debug("stopping after %d iterations: relative loss change below %g", ran, cfg.tolerance)
                     break
                 f_past = f
-        if ran >= _TRUST_LAST_AFTER and best["loss"] == f_now:
+        if ran >= _TRUST_LAST_AFTER and bool(best_loss == terms[-1]):
             # A settled run whose last evaluated point was its best: take the last step without
             # paying a forward pass to check it, as the reference does (losses are then those
             # of the point before it).
-            return pixels.detach() / PIXEL_SCALE, ran, best["terms"]
+            return _unflat(x, pixels) / PIXEL_SCALE, ran, dict(zip(TERMS, best_terms))
         # A short or unsettled run: the last step's destination decides with one forward pass.
         with torch.no_grad():
-            final_terms = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
-        remember(float(final_terms["total"]), {k: v.detach() for k, v in final_terms.items()})
-        return best["pixels"] / PIXEL_SCALE, ran, best["terms"]
+            final = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
+        final_terms = torch.stack([final[name].float() for name in TERMS])
+        improved = final_terms[-1] < best_loss
+        best_terms = torch.where(improved, final_terms, best_terms)
+        best_x.copy_(torch.where(improved, x, best_x))
+        return _unflat(best_x, pixels) / PIXEL_SCALE, ran, dict(zip(TERMS, best_terms))
+
+
+def _flat(image: Tensor) -> Tensor:
+    """A flat view of ``image`` in its storage order (NCHW or NHWC), for the optimisers."""
+    if image.is_contiguous():
+        return image.view(-1)
+    return image.permute(0, 2, 3, 1).view(-1)  # channels_last: NHWC storage
+
+
+def _unflat(flat: Tensor, like: Tensor) -> Tensor:
+    """``flat`` (as :func:`_flat` of ``like``) back to ``like``'s shape, NCHW, detached."""
+    if like.is_contiguous():
+        return flat.view(like.shape).detach().clone()
+    b, c, h, w = like.shape
+    return flat.view(b, h, w, c).permute(0, 3, 1, 2).contiguous().detach()
 
 
 def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: float) -> tuple[int, int]:

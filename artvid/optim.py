@@ -1,0 +1,172 @@
+"""Optimisers for one flat image vector that never synchronise with the host.
+
+``torch.optim.LBFGS`` reads tensors back as Python numbers inside every step: the loss, the
+curvature test, and one coefficient per stored pair in each loop of the two-loop recursion. On a
+GPU each of those is a device-to-host copy that stalls the queue, about 2·history + 5 per
+iteration. These optimisers keep every decision on the device (``torch.where`` instead of
+``if``), so a stylization loop can run many iterations without waiting for the GPU.
+
+Both share one interface: :meth:`step` moves ``x`` in place given its gradient, and
+:meth:`reset` forgets the optimiser's memory where a boolean tensor says so, which is how the
+stylizer's divergence safeguard restarts them without reading the loss on the host.
+
+:class:`LBFGS` is the method neural-style and artistic-videos run (optim's ``lbfgs.lua``, as
+``torch.optim.LBFGS`` with ``max_iter=1`` and no line search): a fixed step ``lr`` (the first
+one ``min(1, 1/‖g‖₁)·lr``), pairs kept when ``yᵀs > 1e-10``, initial inverse Hessian
+``yᵀs / yᵀy``. The inverse-Hessian product uses the compact representation of Byrd, Nocedal and
+Schnabel (1994, Thm. 2.2) instead of the two-loop recursion: the same matrix, but two passes over
+the stored pairs as matrix products plus a small triangular solve, rather than 4·history
+vector operations issued from Python.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+_CURVATURE_EPS = 1e-10
+"""A pair is kept only when ``yᵀs`` exceeds this (lbfgs.lua and torch.optim.LBFGS)."""
+
+
+class LBFGS:
+    """L-BFGS with a fixed step and no line search, for one flat float32 vector.
+
+    Args:
+        numel: Length of the optimised vector.
+        history: Number of curvature pairs kept (neural-style's ``-lbfgs_num_correction``, 100).
+        lr: Step length (``-learning_rate``, 1 in the reference).
+        device: Where the state lives (that of the vector).
+    """
+
+    def __init__(self, numel: int, *, history: int, lr: float, device: torch.device | str) -> None:
+        if history < 1:
+            raise ValueError(f"expected history >= 1, got {history}")
+        m = history
+        self.history = m
+        self.lr = float(lr)
+        f32 = {"device": device, "dtype": torch.float32}
+        # Rows 0..m-1 hold the steps s, rows m..2m-1 the gradient changes y; slots are reused
+        # cyclically, so ``age`` (the pair's number, -1 for an empty slot) gives their order.
+        self._pairs = torch.zeros(2 * m, numel, **f32)
+        self._sy = torch.zeros(m, m, device=device, dtype=torch.float64)  # s_i · y_j
+        self._yy = torch.zeros(m, m, device=device, dtype=torch.float64)  # y_i · y_j
+        self._age = torch.full((m,), -1, device=device, dtype=torch.long)
+        self._count = torch.zeros((), device=device, dtype=torch.long)
+        self._gamma = torch.ones((), device=device, dtype=torch.float64)
+        self._first = torch.ones((), device=device, dtype=torch.bool)
+        self._prev_grad = torch.zeros(numel, **f32)
+        self._last_step = torch.zeros(numel, **f32)
+        self._slots = torch.arange(m, device=device)
+
+    def step(self, x: Tensor, grad: Tensor) -> None:
+        """Move ``x`` one L-BFGS step, given ``grad`` (its gradient at ``x``).
+
+        Args:
+            x: ``(numel,)`` float32, updated in place.
+            grad: ``(numel,)`` float32 gradient of the loss at ``x``.
+        """
+        m = self.history
+        # Store the previous step's pair, s = x_k − x_{k-1} and y = g_k − g_{k-1}, in the
+        # oldest slot when its curvature is positive.
+        s, y = self._last_step, grad - self._prev_grad
+        ys = torch.dot(y, s)
+        keep = ~self._first & (ys > _CURVATURE_EPS)
+        slot = torch.remainder(self._count, m).reshape(1)
+        rows = torch.cat([slot, slot + m])
+        self._pairs.index_copy_(0, rows, torch.where(keep, torch.stack([s, y]), self._pairs.index_select(0, rows)))
+        # One pass over the stored pairs gives Sᵀg, Yᵀg and every product the new pair needs.
+        products = (self._pairs @ torch.stack([grad, s, y], dim=1)).double()  # (2m, 3)
+        sy, yy = self._sy.clone(), self._yy.clone()
+        sy.index_copy_(1, slot, products[:m, 2:3])  # s_i · y_new
+        sy.index_copy_(0, slot, products[m:, 1:2].T)  # s_new · y_i
+        yy.index_copy_(1, slot, products[m:, 2:3])
+        yy.index_copy_(0, slot, products[m:, 2:3].T)
+        self._sy.copy_(torch.where(keep, sy, self._sy))
+        self._yy.copy_(torch.where(keep, yy, self._yy))
+        self._age.index_copy_(0, slot, torch.where(keep, self._count, self._age.index_select(0, slot)))
+        self._gamma.copy_(torch.where(keep, ys.double() / torch.dot(y, y).double(), self._gamma))
+        self._count.add_(keep.long())
+
+        direction = -self._inverse_hessian_times(grad, products[:, 0])
+        # A direction that does not descend (rounding, or a NaN gradient) falls back to -grad.
+        direction = torch.where(torch.dot(grad, direction) < 0, direction, -grad)
+        first_step = torch.clamp(1.0 / grad.abs().sum(), max=1.0) * self.lr
+        t = torch.where(self._first, first_step, torch.full_like(first_step, self.lr))
+        torch.mul(direction, t, out=self._last_step)
+        x.add_(self._last_step)
+        self._prev_grad.copy_(grad)
+        self._first.fill_(False)
+
+    def reset(self, where: Tensor) -> None:
+        """Forget every pair and start afresh (first step rule) if ``where`` (a bool scalar tensor)."""
+        self._age.copy_(torch.where(where, torch.full_like(self._age, -1), self._age))
+        self._gamma.copy_(torch.where(where, torch.ones_like(self._gamma), self._gamma))
+        self._first.logical_or_(where)
+
+    def _inverse_hessian_times(self, grad: Tensor, pairs_dot_grad: Tensor) -> Tensor:
+        """``H g`` for the stored pairs (Byrd, Nocedal & Schnabel 1994, Eq. 2.6 for ``H``).
+
+        With ``S``, ``Y`` the pairs in chronological order, ``R`` the upper triangle of ``SᵀY``,
+        ``D`` its diagonal and ``γ`` the initial scale:
+        ``H g = γ g + S p − γ Y u`` where ``u = R⁻¹ Sᵀg`` and ``p = R⁻ᵀ((D + γ YᵀY) u − γ Yᵀg)``.
+        Empty slots are masked out of the small matrices (a unit diagonal in ``R``), so they
+        contribute nothing.
+
+        Args:
+            grad: ``g``.
+            pairs_dot_grad: ``(2m,)`` float64 ``Sᵀg`` then ``Yᵀg`` in slot order.
+        """
+        m = self.history
+        valid = self._age >= 0
+        order = torch.argsort(self._age)  # empty slots (-1) first, then oldest → newest
+        keep = valid[order].double()
+        both = keep[:, None] * keep[None, :]
+        sy = self._sy[order][:, order] * both
+        yy = self._yy[order][:, order] * both
+        r = torch.triu(sy) + torch.diag(1.0 - keep)
+        gamma = self._gamma
+        a = pairs_dot_grad[:m][order] * keep
+        b = pairs_dot_grad[m:][order] * keep
+        u = torch.linalg.solve_triangular(r, a[:, None], upper=True)[:, 0]
+        rhs = torch.diagonal(sy) * u + gamma * (yy @ u) - gamma * b
+        p = torch.linalg.solve_triangular(r.T, rhs[:, None], upper=False)[:, 0]
+        coefficients = torch.empty(2 * m, device=grad.device, dtype=torch.float64)
+        coefficients[:m].index_copy_(0, order, p)
+        coefficients[m:].index_copy_(0, order, -gamma * u)
+        return torch.addmv(grad * gamma.float(), self._pairs.T, coefficients.float())
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) for one flat float32 vector, with an on-device :meth:`reset`.
+
+    Args:
+        numel: Length of the optimised vector.
+        lr: Step size (artistic-videos' Adam ``-learning_rate``, 10 on the 0–255 scale).
+        betas: Decay rates of the first and second moment estimates.
+        eps: Denominator floor.
+        device: Where the state lives.
+    """
+
+    def __init__(self, numel: int, *, lr: float, device: torch.device | str,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.lr, self.betas, self.eps = float(lr), betas, eps
+        self._m = torch.zeros(numel, device=device, dtype=torch.float32)
+        self._v = torch.zeros(numel, device=device, dtype=torch.float32)
+        self._t = torch.zeros((), device=device, dtype=torch.float32)
+
+    def step(self, x: Tensor, grad: Tensor) -> None:
+        """Move ``x`` one Adam step (in place), given its gradient ``grad``."""
+        beta1, beta2 = self.betas
+        self._t.add_(1.0)
+        self._m.lerp_(grad, 1.0 - beta1)
+        self._v.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        m_hat_scale = self.lr / (1.0 - beta1 ** self._t)
+        v_hat = self._v / (1.0 - beta2 ** self._t)
+        x.sub_(self._m * m_hat_scale / (v_hat.sqrt_().add_(self.eps)))
+
+    def reset(self, where: Tensor) -> None:
+        """Zero the moment estimates and the step count if ``where`` (a bool scalar tensor)."""
+        keep = (~where).float()
+        self._m.mul_(keep)
+        self._v.mul_(keep)
+        self._t.mul_(keep)

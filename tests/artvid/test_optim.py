@@ -1,0 +1,152 @@
+"""Tests for artvid.optim: the same iterates as torch.optim, and no host synchronisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from artvid.optim import LBFGS, Adam
+from artvid.stylize import StylizeConfig, Stylizer
+from tests.helpers import textured_image
+
+
+def rosenbrock(x: torch.Tensor) -> torch.Tensor:
+    """The extended Rosenbrock function: non-convex, so curvature pairs fill and cycle."""
+    return (100.0 * (x[1::2] - x[::2] ** 2) ** 2 + (1.0 - x[::2]) ** 2).sum()
+
+
+def _gradient(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    x = x.detach().clone().requires_grad_(True)
+    loss = rosenbrock(x)
+    loss.backward()
+    return loss.detach(), x.grad
+
+
+def _reference_iterates(x0: torch.Tensor, steps: int, history: int, lr: float) -> list[torch.Tensor]:
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=history, tolerance_grad=0.0,
+                            tolerance_change=0.0, line_search_fn=None)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = rosenbrock(x)
+        loss.backward()
+        return loss
+
+    iterates = []
+    for _ in range(steps):
+        opt.step(closure)
+        iterates.append(x.detach().clone())
+    return iterates
+
+
+@pytest.mark.parametrize("history", [3, 100])
+def test_lbfgs_matches_torch_lbfgs(history: int) -> None:
+    torch.manual_seed(0)
+    x0 = torch.rand(40) * 0.4 + 0.4
+    steps = 40  # a small step keeps this non-convex problem from amplifying float32 rounding
+    expected = _reference_iterates(x0, steps, history, lr=0.1)
+    x = x0.clone()
+    opt = LBFGS(x.numel(), history=history, lr=0.1, device="cpu")
+    for k in range(steps):
+        opt.step(x, _gradient(x)[1])
+        torch.testing.assert_close(x, expected[k], rtol=1e-4, atol=1e-5, msg=f"iterate {k + 1}")
+    assert int((opt._age >= 0).sum()) == min(history, steps - 1)  # history 3 wrapped around
+
+
+def test_lbfgs_descends_on_rosenbrock() -> None:
+    x = torch.zeros(20)
+    opt = LBFGS(x.numel(), history=10, lr=0.2, device="cpu")
+    start = float(rosenbrock(x))
+    for _ in range(300):
+        opt.step(x, _gradient(x)[1])
+    assert float(rosenbrock(x)) < 0.01 * start
+
+
+def test_lbfgs_reset_starts_afresh() -> None:
+    torch.manual_seed(1)
+    x = torch.rand(16)
+    opt = LBFGS(x.numel(), history=5, lr=0.5, device="cpu")
+    for _ in range(8):
+        opt.step(x, _gradient(x)[1])
+    opt.reset(torch.tensor(False))
+    assert int((opt._age >= 0).sum()) == 5, "reset(False) must keep the pairs"
+    opt.reset(torch.tensor(True))
+    after_reset = x.clone()
+    opt.step(after_reset, _gradient(x)[1])
+    fresh_x = x.clone()
+    LBFGS(x.numel(), history=5, lr=0.5, device="cpu").step(fresh_x, _gradient(x)[1])
+    torch.testing.assert_close(after_reset, fresh_x)
+
+
+def test_lbfgs_survives_a_nan_gradient() -> None:
+    x = torch.full((6,), 0.5)
+    opt = LBFGS(x.numel(), history=4, lr=0.5, device="cpu")
+    opt.step(x, _gradient(x)[1])
+    opt.step(x.clone(), torch.full((6,), float("nan")))  # a diverged evaluation, discarded below
+    opt.reset(torch.tensor(True))
+    for _ in range(20):
+        opt.step(x, _gradient(x)[1])
+    assert torch.isfinite(x).all()
+
+
+def test_adam_matches_torch_adam() -> None:
+    torch.manual_seed(2)
+    x0 = torch.rand(30)
+    ref = x0.clone().requires_grad_(True)
+    torch_adam = torch.optim.Adam([ref], lr=0.01)
+    x = x0.clone()
+    adam = Adam(x.numel(), lr=0.01, device="cpu")
+    for _ in range(25):
+        torch_adam.zero_grad()
+        rosenbrock(ref).backward()
+        torch_adam.step()
+        adam.step(x, _gradient(x)[1])
+    torch.testing.assert_close(x, ref.detach(), rtol=1e-5, atol=1e-6)
+    adam.reset(torch.tensor(True))
+    assert float(adam._t) == 0.0 and float(adam._m.abs().sum()) == 0.0
+
+
+class _CountHostReads(TorchDispatchMode):
+    """Counts reads of tensor values by the host (``.item()``, ``float()``, ``bool()``, ``.tolist()``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            self.reads += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: LBFGS(n, history=4, lr=1.0, device="cpu"),
+    lambda n: Adam(n, lr=1.0, device="cpu"),
+])
+def test_optimiser_steps_never_read_tensors_on_the_host(make) -> None:
+    x = torch.full((10,), 0.3)
+    opt = make(x.numel())
+    with _CountHostReads() as mode:
+        for _ in range(8):
+            opt.step(x, _gradient(x)[1])
+            opt.reset(torch.tensor(False))
+    assert mode.reads == 0
+
+
+def test_stylize_reads_the_host_a_fixed_number_of_times_per_level() -> None:
+    """The iteration loop is free of device-to-host copies: more iterations, no more reads."""
+    style = textured_image(48, 48, seed=3)
+    content = torch.from_numpy(textured_image(32, 32, seed=4)).permute(2, 0, 1)[None].float() / 255.0
+    stylizer = Stylizer(StylizeConfig(tolerance=0.0), [style])
+    stylizer.stylize(content, content, iterations=2)  # style Grams cached
+    reads = []
+    for iterations in (11, 25):
+        with _CountHostReads() as mode:
+            result = stylizer.stylize(content, content, iterations=iterations)
+        assert result.iterations == iterations
+        reads.append(mode.reads)
+    assert reads[0] == reads[1]
+    assert np.isfinite(result.losses["total"])
