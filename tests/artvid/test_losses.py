@@ -30,6 +30,23 @@ def test_gram_matrix_rejects_3d():
         gram_matrix(torch.zeros(3, 4, 5))
 
 
+@pytest.mark.parametrize("loss", ["content", "style"])
+def test_loss_gradients_keep_channels_last(loss):
+    """Inside a channels_last network the loss gradient must stay NHWC (an NCHW one costs a
+    mixed-layout add and a conversion at every convolution below it)."""
+    conv = torch.nn.Conv2d(8, 8, 3, padding=1).to(memory_format=torch.channels_last).requires_grad_(False)
+    x = torch.randn(1, 8, 6, 10).contiguous(memory_format=torch.channels_last)
+    features = torch.relu(conv(x.requires_grad_(True)))
+    target = torch.randn_like(features)
+    grads = []
+    features.register_hook(grads.append)
+    if loss == "content":
+        content_loss(features, target).backward()
+    else:
+        style_loss({"relu1_1": features}, {"relu1_1": gram_matrix(target)}, ["relu1_1"]).backward()
+    assert grads[0].is_contiguous(memory_format=torch.channels_last)
+
+
 def test_content_loss_zero_at_target_and_mean_squared():
     target = torch.randn(1, 4, 3, 3)
     assert content_loss(target.clone(), target) == 0
