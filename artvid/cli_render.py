@@ -67,7 +67,7 @@ def _stylize_options(func):
         click.option("--original-colors/--no-original-colors", default=_S["original_colors"], help="Keep the content's colours (luminance-only transfer)."),
         click.option("--weights", default=_S["weights"], help="VGG19 weights: original (Caffe, bundled), torchvision, or a file."),
         click.option("--pooling", type=click.Choice(["max", "avg"]), default=_S["pooling"], help="VGG pooling."),
-        click.option("--coarse-to-fine", type=click.IntRange(min=1), default=_S["coarse_to_fine"], help="Number of scales solved coarse to fine (1 = full size only)."),
+        click.option("--coarse-to-fine", type=click.IntRange(min=1), default=_S["coarse_to_fine"], help="Number of scales solved coarse to fine for frames started from noise or the content (1 = full size only)."),
         click.option("--seed", type=int, default=_P["seed"], help="Seed of the random initialisation."),
         click.option("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps."),
         click.option("--size", type=click.IntRange(min=16), default=None, help="Long side of the frames in pixels (default: native)."),

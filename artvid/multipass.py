@@ -119,6 +119,14 @@ def blend(own: np.ndarray, neighbour_warped: np.ndarray, reliability: np.ndarray
     return ((own + c * neighbour_warped) / (1.0 + c)).astype(np.float32)
 
 
+def starts_from_scratch(schedule: ScheduleConfig, pass_index: int, frame: int) -> bool:
+    """Whether a frame's optimisation starts from noise or the content, not from a result."""
+    if pass_index != 1:
+        return False
+    kind = schedule.init_first if frame == 0 else schedule.init
+    return kind in (Init.RANDOM, Init.CONTENT)
+
+
 def pass_order(pass_index: int, frame_count: int) -> list[int]:
     """Frame order of a pass: pass 1 forward, then backward, forward, … alternately."""
     frames = list(range(frame_count))

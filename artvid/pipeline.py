@@ -22,7 +22,7 @@ from artvid.config import RenderConfig, to_dict
 from artvid.device import resolve_device
 from artvid.errors import ConfigError, VideoWriteError
 from artvid.flowcache import FlowCache, FlowJob, default_cache_dir, pairs_for
-from artvid.multipass import Init, Temporal, run_passes
+from artvid.multipass import Init, Temporal, run_passes, starts_from_scratch
 from artvid.frames import image_tensor, mask_tensor, random_init
 from artvid.workdir import WorkDir
 
@@ -191,6 +191,7 @@ class _Renderer:
             self.content(frame), image_tensor(init, self.device), iterations=iterations,
             temporal=targets, callback=on_iteration if wants_callback else None,
             callback_every=1 if self.on_iteration is not None else _BAR_EVERY,
+            coarse_to_fine=None if starts_from_scratch(self.config.schedule, pass_index, frame) else 1,
         )
         self.iterations += result.iterations
         self.stylized += 1

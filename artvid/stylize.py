@@ -89,6 +89,8 @@ class StylizeConfig:
             ``1/2^k`` of the frame size. The full-size level runs ``iterations // 2`` iterations
             (at least 1) and so does every coarser level, so the whole solve costs at most about
             ⅔ of ``iterations`` full-size iterations (an iteration at half size costs ~¼).
+            A render applies it only to frames that start from scratch (noise or the content);
+            a warm-started frame already holds full-size detail that a coarse level would blur.
         amp: Run the VGG19 pass in bfloat16 autocast on CUDA (image, losses and optimiser stay
             float32). No effect on other devices.
     """
@@ -351,6 +353,7 @@ class Stylizer:
         temporal: Sequence[TemporalTarget] = (),
         callback: Callback | None = None,
         callback_every: int = 1,
+        coarse_to_fine: int | None = None,
     ) -> StylizeResult:
         """Optimise one frame.
 
@@ -363,6 +366,7 @@ class Stylizer:
                 index and the float terms. Converting to floats synchronises a GPU, so it is
                 called only every ``callback_every`` iterations (and on each level's last one).
             callback_every: See ``callback``.
+            coarse_to_fine: Number of scales for this frame; ``None`` = ``config.coarse_to_fine``.
 
         Returns:
             The clamped result, final weighted losses and the number of iterations run.
@@ -377,11 +381,14 @@ class Stylizer:
             raise ConfigError(f"expected iterations to be an integer >= 1, got {iterations!r}")
         if isinstance(callback_every, bool) or not isinstance(callback_every, int) or callback_every < 1:
             raise ConfigError(f"expected callback_every to be an integer >= 1, got {callback_every!r}")
+        levels = self.config.coarse_to_fine if coarse_to_fine is None else coarse_to_fine
+        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
+            raise ConfigError(f"expected coarse_to_fine to be an integer >= 1, got {levels!r}")
         content = _checked_image(content, "content").to(self.device, torch.float32)
         init = _checked_image(init, "init", content.shape).to(self.device, torch.float32)
         temporal = [_checked_temporal(t, content.shape, self.device) for t in temporal]
         try:
-            return self._stylize(content, init, iterations, temporal, callback, callback_every)
+            return self._stylize(content, init, iterations, levels, temporal, callback, callback_every)
         except torch.cuda.OutOfMemoryError as exc:
             h, w = content.shape[-2:]
             raise DeviceError(
@@ -389,8 +396,8 @@ class Stylizer:
                 "reduce the frame size with --size"
             ) from exc
 
-    def _levels(self, height: int, width: int, iterations: int) -> list[tuple[int, int, int]]:
-        levels = self.config.coarse_to_fine
+    @staticmethod
+    def _levels(height: int, width: int, iterations: int, levels: int) -> list[tuple[int, int, int]]:
         if levels == 1:
             return [(height, width, iterations)]
         per_level = max(1, iterations // 2)
@@ -407,6 +414,7 @@ class Stylizer:
         content: Tensor,
         init: Tensor,
         iterations: int,
+        levels: int,
         temporal: list[TemporalTarget],
         callback: Callback | None,
         callback_every: int,
@@ -415,7 +423,7 @@ class Stylizer:
         image = init
         done = 0
         last: dict[str, Tensor] = {}
-        for h, w, budget in self._levels(height, width, iterations):
+        for h, w, budget in self._levels(height, width, iterations, levels):
             if (h, w) == (height, width):
                 level_content, level_temporal = content, temporal
             else:

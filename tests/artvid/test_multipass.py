@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from artvid.errors import ConfigError
-from artvid.multipass import Init, ScheduleConfig, Temporal, blend, pass_order, run_passes
+from artvid.multipass import Init, ScheduleConfig, Temporal, blend, pass_order, run_passes, starts_from_scratch
 
 H, W = 4, 5
 
@@ -86,6 +86,15 @@ def test_later_frame_init_kinds(kind):
         Init.FIRST: store.load(1, 0),
     }[kind]
     np.testing.assert_allclose(init_frame2, expected)
+
+
+def test_starts_from_scratch_only_for_fresh_first_pass_inits():
+    warm = ScheduleConfig(passes=2)
+    assert starts_from_scratch(warm, 1, 0)
+    assert not starts_from_scratch(warm, 1, 1)
+    assert not starts_from_scratch(warm, 2, 0)
+    independent = ScheduleConfig(init=Init.RANDOM, init_first=Init.CONTENT)
+    assert all(starts_from_scratch(independent, 1, frame) for frame in range(3))
 
 
 def test_temporal_disabled_builds_no_targets():

@@ -102,6 +102,21 @@ def test_independent_frames_need_no_flow(tmp_path, style, clip):
     assert not (tmp_path / "cache").exists()
 
 
+def test_coarse_to_fine_only_for_frames_started_from_scratch(tmp_path, style, clip, monkeypatch):
+    levels = []
+    original = Stylizer.stylize
+
+    def recording(self, *args, **kwargs):
+        levels.append(kwargs.get("coarse_to_fine"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stylizer, "stylize", recording)
+    config = build_config(schedule={**FAST, "passes": 2}, stylize={"coarse_to_fine": 2})
+    render(clip, [style], tmp_path / "out", config, options(tmp_path))
+    # Pass 1: frame 0 from noise (the config's levels), frames 1-3 warm-started; pass 2 all warm.
+    assert levels == [None, 1, 1, 1, 1, 1, 1, 1]
+
+
 def test_original_colors_output(tmp_path, style, clip):
     config = build_config(schedule=FAST, stylize={"original_colors": True})
     render(clip, [style], tmp_path / "out", config, options(tmp_path))

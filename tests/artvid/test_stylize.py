@@ -258,6 +258,17 @@ def test_coarse_to_fine_counts_iterations_and_keeps_size(encoder, style, content
     assert set(stylizer._grams) == {(SIZE // 2, SIZE // 2), (SIZE, SIZE)}
 
 
+def test_coarse_to_fine_per_call_overrides_the_config(encoder, style, content):
+    stylizer = _stylizer(encoder, [style], coarse_to_fine=2)
+    stylizer.stylize(content, content, iterations=4, coarse_to_fine=1)
+    assert set(stylizer._grams) == {(SIZE, SIZE)}  # no half-size level
+    plain = _stylizer(encoder, [style])
+    plain.stylize(content, content, iterations=4, coarse_to_fine=2)
+    assert (SIZE // 2, SIZE // 2) in plain._grams
+    with pytest.raises(ConfigError, match="coarse_to_fine"):
+        plain.stylize(content, content, iterations=4, coarse_to_fine=0)
+
+
 def test_coarse_to_fine_rejects_too_small_frames(encoder, style, content):
     stylizer = _stylizer(encoder, [style], coarse_to_fine=3)
     with pytest.raises(ConfigError, match="coarse_to_fine=3"):
