@@ -6,9 +6,10 @@ GPU each of those is a device-to-host copy that stalls the queue, about 2·histo
 iteration. These optimisers keep every decision on the device (``torch.where`` instead of
 ``if``), so a stylization loop can run many iterations without waiting for the GPU.
 
-Both share one interface: :meth:`step` moves ``x`` in place given its gradient, and
-:meth:`reset` forgets the optimiser's memory where a boolean tensor says so, which is how the
-stylizer's divergence safeguard restarts them without reading the loss on the host.
+Both share one interface: ``step(x, grad, rejected)`` moves ``x`` in place given its gradient;
+``rejected``, a boolean tensor, tells the optimiser that the caller throws the point ``x`` away
+(its loss blew up) and puts a better one in its place, which is how the stylizer's divergence
+safeguard works without reading the loss on the host.
 
 :class:`LBFGS` is the method neural-style and artistic-videos run (optim's ``lbfgs.lua``, as
 ``torch.optim.LBFGS`` with ``max_iter=1`` and no line search): a fixed step ``lr`` (the first
@@ -24,6 +25,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+BACKTRACK = 10.0
+"""Divisor of the step length after a rejected step."""
+REGROW = 2.0
+"""Factor by which a shortened step length grows back per accepted step."""
 _CURVATURE_EPS = 1e-10
 """A pair is kept only when ``yᵀs`` exceeds this (lbfgs.lua and torch.optim.LBFGS)."""
 
@@ -54,23 +59,31 @@ class LBFGS:
         self._count = torch.zeros((), device=device, dtype=torch.long)
         self._gamma = torch.ones((), device=device, dtype=torch.float64)
         self._first = torch.ones((), device=device, dtype=torch.bool)
+        self._skip_pair = torch.zeros((), device=device, dtype=torch.bool)
+        self._scale = torch.ones((), device=device, dtype=torch.float32)
         self._prev_grad = torch.zeros(numel, **f32)
         self._last_step = torch.zeros(numel, **f32)
-        self._slots = torch.arange(m, device=device)
+        self._false = torch.zeros((), device=device, dtype=torch.bool)
 
-    def step(self, x: Tensor, grad: Tensor) -> None:
+    def step(self, x: Tensor, grad: Tensor, rejected: Tensor | None = None) -> None:
         """Move ``x`` one L-BFGS step, given ``grad`` (its gradient at ``x``).
 
         Args:
             x: ``(numel,)`` float32, updated in place.
             grad: ``(numel,)`` float32 gradient of the loss at ``x``.
+            rejected: Bool scalar tensor; where true, the caller rejects ``x`` (the last step
+                made the loss blow up) and puts a better point in its place after this call.
+                The failed step's pair is then not stored, the stored pairs are kept, and the
+                step length is divided by ``BACKTRACK``; it grows back by ``REGROW`` per step,
+                up to ``lr``.
         """
         m = self.history
+        rejected = self._false if rejected is None else rejected
         # Store the previous step's pair, s = x_k − x_{k-1} and y = g_k − g_{k-1}, in the
         # oldest slot when its curvature is positive.
         s, y = self._last_step, grad - self._prev_grad
         ys = torch.dot(y, s)
-        keep = ~self._first & (ys > _CURVATURE_EPS)
+        keep = ~self._first & ~self._skip_pair & ~rejected & (ys > _CURVATURE_EPS)
         slot = torch.remainder(self._count, m).reshape(1)
         rows = torch.cat([slot, slot + m])
         self._pairs.index_copy_(0, rows, torch.where(keep, torch.stack([s, y]), self._pairs.index_select(0, rows)))
@@ -91,17 +104,14 @@ class LBFGS:
         # A direction that does not descend (rounding, or a NaN gradient) falls back to -grad.
         direction = torch.where(torch.dot(grad, direction) < 0, direction, -grad)
         first_step = torch.clamp(1.0 / grad.abs().sum(), max=1.0) * self.lr
-        t = torch.where(self._first, first_step, torch.full_like(first_step, self.lr))
+        t = torch.where(self._first, first_step, self._scale * self.lr)
         torch.mul(direction, t, out=self._last_step)
         x.add_(self._last_step)
         self._prev_grad.copy_(grad)
         self._first.fill_(False)
-
-    def reset(self, where: Tensor) -> None:
-        """Forget every pair and start afresh (first step rule) if ``where`` (a bool scalar tensor)."""
-        self._age.copy_(torch.where(where, torch.full_like(self._age, -1), self._age))
-        self._gamma.copy_(torch.where(where, torch.ones_like(self._gamma), self._gamma))
-        self._first.logical_or_(where)
+        self._scale.copy_(torch.where(rejected, self._scale / BACKTRACK, torch.clamp(self._scale * REGROW, max=1.0)))
+        # The next gradient is taken at the caller's replacement point, not at x_k + t d.
+        self._skip_pair.copy_(rejected)
 
     def _inverse_hessian_times(self, grad: Tensor, pairs_dot_grad: Tensor) -> Tensor:
         """``H g`` for the stored pairs (Byrd, Nocedal & Schnabel 1994, Eq. 2.6 for ``H``).
@@ -137,7 +147,7 @@ class LBFGS:
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015) for one flat float32 vector, with an on-device :meth:`reset`.
+    """Adam (Kingma & Ba 2015) for one flat float32 vector, with on-device rejection of a step.
 
     Args:
         numel: Length of the optimised vector.
@@ -154,8 +164,12 @@ class Adam:
         self._v = torch.zeros(numel, device=device, dtype=torch.float32)
         self._t = torch.zeros((), device=device, dtype=torch.float32)
 
-    def step(self, x: Tensor, grad: Tensor) -> None:
-        """Move ``x`` one Adam step (in place), given its gradient ``grad``."""
+    def step(self, x: Tensor, grad: Tensor, rejected: Tensor | None = None) -> None:
+        """Move ``x`` one Adam step (in place), given its gradient ``grad``.
+
+        Where ``rejected`` (a bool scalar tensor) is true the caller replaces ``x`` after this
+        call, and the moment estimates and step count start afresh.
+        """
         beta1, beta2 = self.betas
         self._t.add_(1.0)
         self._m.lerp_(grad, 1.0 - beta1)
@@ -163,10 +177,8 @@ class Adam:
         m_hat_scale = self.lr / (1.0 - beta1 ** self._t)
         v_hat = self._v / (1.0 - beta2 ** self._t)
         x.sub_(self._m * m_hat_scale / (v_hat.sqrt_().add_(self.eps)))
-
-    def reset(self, where: Tensor) -> None:
-        """Zero the moment estimates and the step count if ``where`` (a bool scalar tensor)."""
-        keep = (~where).float()
-        self._m.mul_(keep)
-        self._v.mul_(keep)
-        self._t.mul_(keep)
+        if rejected is not None:
+            keep = (~rejected).float()
+            self._m.mul_(keep)
+            self._v.mul_(keep)
+            self._t.mul_(keep)

@@ -19,7 +19,8 @@ Conventions (see :mod:`artvid.losses` for the loss normalisations):
   ``|f − f_past| ≤ tolerance·|f_past|``.
 * Safeguard (a deviation from the reference): without a line search an L-BFGS step can
   overshoot, most often early in a warm start. Every evaluated point is a candidate and the best
-  one is returned; a loss above twice the best seen restarts the optimiser from the best point.
+  one is returned; a loss above twice the best seen sends the optimiser back to the best point
+  with a step ten times shorter (it grows back ×2 per step), keeping its curvature pairs.
   The last step's destination is checked with one extra forward pass only when the run is short
   (< 10 iterations) or its last evaluated point was not its best; otherwise it is kept, as in the
   reference, and the reported losses are those of the point before it.
@@ -58,7 +59,7 @@ TERMS = ("content", "style", "tv", "temporal", "total")
 _TRUST_LAST_AFTER = 10
 """Runs this long whose last evaluated loss is their best keep the last step unevaluated."""
 _RESTART_FACTOR = 2.0
-"""A loss above this multiple of the best one seen restarts the optimiser from the best point."""
+"""A loss above this multiple of the best one seen sends the optimiser back to the best point."""
 MIN_LEVEL_SIDE = 16
 """Smallest side (pixels) a coarse-to-fine level may have; VGG19 pools 4× before relu5_1."""
 
@@ -471,7 +472,8 @@ class Stylizer:
         # Without a line search (as in the reference) an L-BFGS step can overshoot badly, most
         # often in the first few iterations of a warm start, whose curvature estimate comes from
         # one tiny step. Every evaluated point is a candidate: the best one is returned, and a
-        # step that makes the loss explode restarts the optimiser from the best point.
+        # step that makes the loss explode is taken back: the optimiser goes on from the best
+        # point with a shorter step (artvid.optim.BACKTRACK), keeping its curvature pairs.
         best_loss = torch.full((), math.inf, device=self.device)
         best_x = x.clone()
         best_terms = torch.zeros(len(TERMS), device=self.device)
@@ -490,9 +492,8 @@ class Stylizer:
             best_loss = torch.where(improved, loss, best_loss)
             best_terms = torch.where(improved, terms, best_terms)
             best_x.copy_(torch.where(improved, x, best_x))
-            optimizer.step(x, grad)
+            optimizer.step(x, grad, rejected=exploded)
             x.copy_(torch.where(exploded, best_x, x))
-            optimizer.reset(exploded)
             ran = i + 1
             is_last = ran == iterations
             if callback is not None and (ran % callback_every == 0 or is_last):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from artvid.optim import LBFGS, Adam
+from artvid.optim import BACKTRACK, LBFGS, Adam
 from artvid.stylize import StylizeConfig, Stylizer
 from tests.helpers import textured_image
 
@@ -65,31 +65,40 @@ def test_lbfgs_descends_on_rosenbrock() -> None:
     assert float(rosenbrock(x)) < 0.01 * start
 
 
-def test_lbfgs_reset_starts_afresh() -> None:
+def test_lbfgs_rejected_step_keeps_pairs_and_retries_shorter() -> None:
     torch.manual_seed(1)
     x = torch.rand(16)
     opt = LBFGS(x.numel(), history=5, lr=0.5, device="cpu")
-    for _ in range(8):
+    for _ in range(7):
         opt.step(x, _gradient(x)[1])
-    opt.reset(torch.tensor(False))
-    assert int((opt._age >= 0).sum()) == 5, "reset(False) must keep the pairs"
-    opt.reset(torch.tensor(True))
-    after_reset = x.clone()
-    opt.step(after_reset, _gradient(x)[1])
-    fresh_x = x.clone()
-    LBFGS(x.numel(), history=5, lr=0.5, device="cpu").step(fresh_x, _gradient(x)[1])
-    torch.testing.assert_close(after_reset, fresh_x)
+    good, good_grad = x.clone(), _gradient(x)[1]
+    opt.step(x, good_grad)
+    full_step = x - good
+    pairs = int((opt._age >= 0).sum())
+    # The caller finds the new point bad, rejects it and puts `good` back in place.
+    opt.step(x, _gradient(x)[1], rejected=torch.tensor(True))
+    assert int((opt._age >= 0).sum()) == pairs, "a rejected step must not store its pair"
+    retried = good.clone()
+    opt.step(retried, good_grad)
+    # Same pairs, same gradient: the same direction, BACKTRACK times shorter.
+    torch.testing.assert_close(retried - good, full_step / BACKTRACK)
+    assert int((opt._age >= 0).sum()) == pairs, "the pair across the replacement is skipped"
+    for expected_scale in (2 / BACKTRACK, 4 / BACKTRACK):
+        assert float(opt._scale) == pytest.approx(expected_scale)
+        opt.step(retried, _gradient(retried)[1])
 
 
 def test_lbfgs_survives_a_nan_gradient() -> None:
     x = torch.full((6,), 0.5)
     opt = LBFGS(x.numel(), history=4, lr=0.5, device="cpu")
-    opt.step(x, _gradient(x)[1])
-    opt.step(x.clone(), torch.full((6,), float("nan")))  # a diverged evaluation, discarded below
-    opt.reset(torch.tensor(True))
-    for _ in range(20):
+    for _ in range(3):
         opt.step(x, _gradient(x)[1])
-    assert torch.isfinite(x).all()
+    best = x.clone()
+    opt.step(x, torch.full((6,), float("nan")), rejected=torch.tensor(True))
+    x.copy_(best)
+    for _ in range(30):
+        opt.step(x, _gradient(x)[1])
+    assert torch.isfinite(x).all() and float(rosenbrock(x)) < float(rosenbrock(best))
 
 
 def test_adam_matches_torch_adam() -> None:
@@ -105,7 +114,7 @@ def test_adam_matches_torch_adam() -> None:
         torch_adam.step()
         adam.step(x, _gradient(x)[1])
     torch.testing.assert_close(x, ref.detach(), rtol=1e-5, atol=1e-6)
-    adam.reset(torch.tensor(True))
+    adam.step(x, _gradient(x)[1], rejected=torch.tensor(True))
     assert float(adam._t) == 0.0 and float(adam._m.abs().sum()) == 0.0
 
 
@@ -131,8 +140,7 @@ def test_optimiser_steps_never_read_tensors_on_the_host(make) -> None:
     opt = make(x.numel())
     with _CountHostReads() as mode:
         for _ in range(8):
-            opt.step(x, _gradient(x)[1])
-            opt.reset(torch.tensor(False))
+            opt.step(x, _gradient(x)[1], rejected=torch.tensor(False))
     assert mode.reads == 0
 
 
