@@ -56,13 +56,23 @@ def test_lbfgs_matches_torch_lbfgs(history: int) -> None:
     assert int((opt._age >= 0).sum()) == min(history, steps - 1)  # history 3 wrapped around
 
 
-def test_lbfgs_descends_on_rosenbrock() -> None:
+def test_lbfgs_with_the_stylizer_safeguard_solves_rosenbrock() -> None:
+    """The stylizer's loop: reject a point whose loss more than doubles the best, go back to the best."""
     x = torch.zeros(20)
-    opt = LBFGS(x.numel(), history=10, lr=0.2, device="cpu")
-    start = float(rosenbrock(x))
+    opt = LBFGS(x.numel(), history=10, lr=1.0, device="cpu")
+    best_loss, best_x, start = float("inf"), x.clone(), float(rosenbrock(x))
+    rejections = 0
     for _ in range(300):
-        opt.step(x, _gradient(x)[1])
-    assert float(rosenbrock(x)) < 0.01 * start
+        loss, grad = _gradient(x)
+        rejected = not bool(torch.isfinite(loss)) or float(loss) > 2 * best_loss
+        if float(loss) < best_loss:
+            best_loss, best_x = float(loss), x.clone()
+        opt.step(x, grad, rejected=torch.tensor(rejected))
+        if rejected:
+            rejections += 1
+            x.copy_(best_x)
+    assert best_loss < 1e-4 * start
+    assert rejections > 0  # the unit step overshoots on this problem: backtracking was exercised
 
 
 def test_lbfgs_rejected_step_keeps_pairs_and_retries_shorter() -> None:
