@@ -41,7 +41,9 @@ class ScheduleConfig:
         iterations_first: Iteration cap for the first frame of pass 1.
         iterations: Iteration cap for the other frames of pass 1.
         pass_iterations: Iteration cap for every frame of passes 2 and later.
-        init_first: Initialisation of the first frame (``random`` or ``content``).
+        init_first: Initialisation of the first frame (``random`` or ``content``). From the
+            content, the example clip's first frame reaches the paper preset's final loss (2000
+            iterations from noise) in 400 iterations; from noise, 500 come within 5 %.
         init: Initialisation of the other frames of pass 1.
         blend_weight: δ of the multi-pass blend ``(x + δ c ω(n)) / (1 + δ c)`` (Ruder Sec. 3.4;
             the reference uses 1).
@@ -51,10 +53,10 @@ class ScheduleConfig:
     """
 
     passes: int = 1
-    iterations_first: int = 500
-    iterations: int = 80
-    pass_iterations: int = 20
-    init_first: Init = Init.RANDOM
+    iterations_first: int = 400
+    iterations: int = 120
+    pass_iterations: int = 15
+    init_first: Init = Init.CONTENT
     init: Init = Init.PREV_WARPED
     blend_weight: float = 1.0
     temporal_from_pass: int = 1
