@@ -57,7 +57,9 @@ def trajectories(clip: Path, style: Path, config, out: Path, cache: Path, device
         starts.setdefault(frame, now)
         curves.setdefault(frame, []).append((iteration + 1, losses["total"], now - starts[frame]))
 
-    render(clip, [style], out, config, RunOptions(device=device, cache_dir=cache, progress=False, on_iteration=record))
+    # fresh: a work directory left by an earlier run with other settings is started over.
+    render(clip, [style], out, config,
+           RunOptions(device=device, cache_dir=cache, progress=False, fresh=True, on_iteration=record))
     return curves
 
 
