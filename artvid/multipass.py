@@ -31,6 +31,10 @@ class Init(str, Enum):
     FIRST = "first"
 
 
+FRESH_INITS = (Init.RANDOM, Init.CONTENT)
+"""Initialisations that start from scratch rather than from a stylized result."""
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     """Iteration budgets, initialisation and pass structure of a render.
@@ -74,7 +78,7 @@ class ScheduleConfig:
         for name in ("iterations_first", "iterations", "pass_iterations"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.init_first not in (Init.RANDOM, Init.CONTENT):
+        if self.init_first not in FRESH_INITS:
             raise ConfigError(f"init-first must be random or content, got {self.init_first.value}")
         if self.blend_weight < 0:
             raise ConfigError(f"blend-weight must be non-negative, got {self.blend_weight}")
@@ -126,7 +130,7 @@ def starts_from_scratch(schedule: ScheduleConfig, pass_index: int, frame: int) -
     if pass_index != 1:
         return False
     kind = schedule.init_first if frame == 0 else schedule.init
-    return kind in (Init.RANDOM, Init.CONTENT)
+    return kind in FRESH_INITS
 
 
 def pass_order(pass_index: int, frame_count: int) -> list[int]:
@@ -189,7 +193,7 @@ def _first_pass_frame(frame, schedule, offsets, uses_temporal, warp, fresh_init,
     if frame == 0:
         return fresh_init(0, schedule.init_first), [], schedule.iterations_first
     kind = schedule.init
-    if kind in (Init.RANDOM, Init.CONTENT):
+    if kind in FRESH_INITS:
         init = fresh_init(frame, kind)
     elif kind is Init.PREV:
         init = store.load(1, frame - 1)

@@ -60,6 +60,8 @@ _TRUST_LAST_AFTER = 10
 """Runs this long whose last evaluated loss is their best keep the last step unevaluated."""
 _RESTART_FACTOR = 2.0
 """A loss above this multiple of the best one seen sends the optimiser back to the best point."""
+_MEMORY_FORMAT = torch.channels_last
+"""Layout of the encoder and of the optimised image (see Stylizer.__init__)."""
 MIN_LEVEL_SIDE = 16
 """Smallest side (pixels) a coarse-to-fine level may have; VGG19 pools 4× before relu5_1."""
 
@@ -250,8 +252,7 @@ class Stylizer:
         # NHWC convolutions measured ~5–10 % faster on CPU (oneDNN) and are the layout tensor
         # cores want under bf16 autocast; the optimisation variable is NHWC too, so that its
         # gradient needs no conversion. Note: this converts a shared encoder too.
-        self.encoder = encoder.to(memory_format=torch.channels_last)
-        self._memory_format = torch.channels_last
+        self.encoder = encoder.to(memory_format=_MEMORY_FORMAT)
         # Kept on the CPU: only their Grams (one set per frame size) live on the device.
         self._styles = [torch.from_numpy(np.array(s, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None] for s in styles]
         self._grams: dict[tuple[int, int], dict[str, Tensor]] = {}
@@ -466,7 +467,7 @@ class Stylizer:
         targets = self._content_targets(content)
         # The variable lives on the reference's 0–255 scale (see the module docstring), in the
         # encoder's memory format so that its gradient arrives in the same layout as the image.
-        pixels = (init.detach() * PIXEL_SCALE).contiguous(memory_format=self._memory_format).requires_grad_(True)
+        pixels = (init.detach() * PIXEL_SCALE).contiguous(memory_format=_MEMORY_FORMAT).requires_grad_(True)
         x = _flat(pixels.data)
         optimizer = self._optimizer(x.numel())
         # Without a line search (as in the reference) an L-BFGS step can overshoot badly, most
@@ -484,7 +485,7 @@ class Stylizer:
             pixels.grad = None
             evaluated = self._terms(pixels / PIXEL_SCALE, targets, grams, temporal)
             evaluated["total"].backward()
-            grad = _flat(pixels.grad.contiguous(memory_format=self._memory_format))
+            grad = _flat(pixels.grad.contiguous(memory_format=_MEMORY_FORMAT))
             terms = torch.stack([evaluated[name].detach().float() for name in TERMS])
             loss = terms[-1]
             exploded = ~torch.isfinite(loss) | (loss > _RESTART_FACTOR * best_loss)

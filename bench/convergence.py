@@ -65,7 +65,8 @@ def trajectories(clip: Path, style: Path, config, out: Path, cache: Path, device
 
 def cached_trajectories(name: str, clip: Path, style: Path, config, work: Path, device: str):
     """:func:`trajectories`, reusing ``work/NAME.json`` when its configuration and inputs match."""
-    key = {"config": to_dict(config), "clip": _digest(clip), "style": _digest(style), "device": device}
+    key = {"config": to_dict(config), "clip": video.content_hash(clip), "style": video.content_hash(style),
+           "device": device}
     record, out = work / f"{name}.json", work / f"{name}.mp4"
     if record.is_file() and out.is_file():
         saved = json.loads(record.read_text())
@@ -75,14 +76,6 @@ def cached_trajectories(name: str, clip: Path, style: Path, config, work: Path, 
     curves = trajectories(clip, style, config, out, work / "cache", device)
     record.write_text(json.dumps({"key": key, "curves": curves}))
     return curves
-
-
-def _digest(path: Path) -> str:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
 
 
 def _override(text: str) -> tuple[str, str, object]:
