@@ -274,10 +274,12 @@ def render(
         "styles_sha256": [_file_sha256(path) for path in styles],
         "config": _manifest_config(config),
     }
-    from artvid.stylize import Stylizer
+    from artvid.stylize import Stylizer, coarse_to_fine_sizes
 
-    # Loading the weights may fail on a bad --weights file: do it before anything is written.
+    # Refusals come before anything is written: loading the weights may fail on a bad --weights
+    # file, and the first frame (always started from scratch) may be too small for the levels.
     stylizer = Stylizer(config.stylize, style_frames, device=device)
+    coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or _default_work_dir(output)
     work = WorkDir(work_path, manifest, fresh=options.fresh)
     _extract_content(clip, config.size, info.frame_count, work)

@@ -403,13 +403,7 @@ class Stylizer:
         if levels == 1:
             return [(height, width, iterations)]
         per_level = max(1, iterations // 2)
-        sizes = [(round(height / 2**k), round(width / 2**k)) for k in range(levels - 1, -1, -1)]
-        if min(sizes[0]) < MIN_LEVEL_SIDE:
-            raise ConfigError(
-                f"expected frames of at least {MIN_LEVEL_SIDE * 2 ** (levels - 1)} px on the short side "
-                f"for coarse_to_fine={levels}, got {width}x{height}; use fewer levels"
-            )
-        return [(h, w, per_level) for h, w in sizes]
+        return [(h, w, per_level) for h, w in coarse_to_fine_sizes(height, width, levels)]
 
     def _stylize(
         self,
@@ -533,6 +527,21 @@ def _unflat(flat: Tensor, like: Tensor) -> Tensor:
         return flat.view(like.shape).detach().clone()
     b, c, h, w = like.shape
     return flat.view(b, h, w, c).permute(0, 3, 1, 2).contiguous().detach()
+
+
+def coarse_to_fine_sizes(height: int, width: int, levels: int) -> list[tuple[int, int]]:
+    """The ``(h, w)`` of each coarse-to-fine level of a ``height × width`` frame, coarsest first.
+
+    Raises:
+        ConfigError: The coarsest level would have a side under ``MIN_LEVEL_SIDE`` pixels.
+    """
+    sizes = [(round(height / 2**k), round(width / 2**k)) for k in range(levels - 1, -1, -1)]
+    if min(sizes[0]) < MIN_LEVEL_SIDE:
+        raise ConfigError(
+            f"expected frames of at least {MIN_LEVEL_SIDE * 2 ** (levels - 1)} px on the short side "
+            f"for coarse_to_fine={levels}, got {width}x{height}; use fewer levels"
+        )
+    return sizes
 
 
 def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: float) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import pytest
 
 from artvid import images, video
 from artvid.config import build_config
-from artvid.errors import WorkDirError
+from artvid.errors import ConfigError, WorkDirError
 from artvid.flowcache import FlowCache, pairs_for
 from artvid.multipass import Init
 from artvid.pipeline import RunOptions, _Renderer, render
@@ -115,6 +115,13 @@ def test_coarse_to_fine_only_for_frames_started_from_scratch(tmp_path, style, cl
     render(clip, [style], tmp_path / "out", config, options(tmp_path))
     # Pass 1: frame 0 from noise (the config's levels), frames 1-3 warm-started; pass 2 all warm.
     assert levels == [None, 1, 1, 1, 1, 1, 1, 1]
+
+
+def test_too_many_coarse_to_fine_levels_are_refused_before_any_work(tmp_path, style, clip):
+    config = build_config(schedule=FAST, stylize={"coarse_to_fine": 3})  # 32x40 frames need 64 px
+    with pytest.raises(ConfigError, match="coarse_to_fine=3"):
+        render(clip, [style], tmp_path / "out.mp4", config, options(tmp_path))
+    assert not (tmp_path / "out.mp4.artvid-work").exists()
 
 
 def test_original_colors_output(tmp_path, style, clip):
