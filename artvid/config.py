@@ -77,6 +77,9 @@ def build_config(quality: Quality | str = Quality.BALANCED, size: int | None = N
     built = {}
     for name, cls in stages.items():
         values = {**preset.get(name, {}), **overrides.get(name, {})}
+        unknown_fields = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown_fields:
+            raise ConfigError(f"unknown {name} settings {sorted(unknown_fields)}")
         built[name] = cls(**values)
     return RenderConfig(size=size, **built)
 

@@ -42,6 +42,7 @@ sys.path[0] = str(ROOT)
 from artvid import video  # noqa: E402
 from artvid.compare import CompareConfig, run_compare  # noqa: E402
 from artvid.config import Quality, build_config, to_dict  # noqa: E402
+from artvid.errors import ConfigError  # noqa: E402
 from artvid.pipeline import RunOptions, render  # noqa: E402
 
 TOLERANCE = 0.05
@@ -127,8 +128,11 @@ def main() -> None:
         overrides.setdefault(section, {})[name] = value
     defaults_name = "defaults" if not overrides else "defaults-" + hashlib.sha256(
         json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
-    runs = {"paper": build_config(Quality.PAPER, size=args.size),
-            defaults_name: build_config(size=args.size, **overrides)}
+    try:
+        runs = {"paper": build_config(Quality.PAPER, size=args.size),
+                defaults_name: build_config(size=args.size, **overrides)}
+    except ConfigError as exc:
+        raise SystemExit(f"--set: {exc}") from None
     if overrides:
         print(f"{defaults_name}: the defaults with {overrides}", file=sys.stderr)
     curves, outputs = {}, []

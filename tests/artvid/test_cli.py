@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from artvid import cli, cli_render
 from artvid.config import PRESETS, Quality, build_config
+from artvid.errors import ConfigError
 from artvid.flowcache import FlowConfig
 from artvid.multipass import ScheduleConfig
 from artvid.stylize import StylizeConfig
@@ -65,6 +66,13 @@ def test_presets_only_name_real_fields():
         for section, values in sections.items():
             for name, value in values.items():
                 assert getattr(getattr(config, section), name) == value
+
+
+def test_build_config_refuses_unknown_settings():
+    with pytest.raises(ConfigError, match=r"unknown schedule settings \['bogus'\]"):
+        build_config(schedule={"bogus": 3})
+    with pytest.raises(ConfigError, match="unknown configuration sections"):
+        build_config(render={"passes": 2})
 
 
 def test_explicit_options_override_the_preset(runner, monkeypatch, clip, style, tmp_path):
