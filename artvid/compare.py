@@ -46,6 +46,7 @@ import flow
 from artvid import metrics
 from artvid.device import resolve_device
 from artvid.errors import ArtvidError, CompareError, ConfigError
+from artvid.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -79,17 +80,21 @@ class CompareConfig:
         workers: Flow worker threads (None = all cores).
     """
 
-    names: tuple[str, ...] | None = None
-    style: Path | None = None
-    gt_flow: Path | None = None
-    flow_method: FlowMethod = "deepflow"
-    long_term: int = 10
-    size: int | None = None
-    device: str = "cpu"
-    weights: str = "original"
-    perceptual: bool = True
-    cache_dir: Path | None = None
-    workers: int | None = None
+    names: tuple[str, ...] | None = setting(None, help="Comma-separated display names, one per STYLIZED input.")
+    style: Path | None = setting(None, help="Style image for the style loss (required with --baselines).")
+    gt_flow: Path | None = setting(
+        None, help="Sintel-layout ground truth (flow/, occlusions/, invalid/) instead of estimated flow."
+    )
+    flow_method: FlowMethod = setting(
+        "deepflow", help="Estimator for CONTENT's flow (differs from render's default on purpose)."
+    )
+    long_term: int = setting(10, help="Interval of the long-term metric.", min=2)
+    size: int | None = setting(None, help="Evaluation long side (default: CONTENT's, capped at 512).", min=16)
+    device: str = setting("cpu", help="auto, cpu, cuda, cuda:N or mps.")
+    weights: str = setting("original", help="VGG19 weights for the style and content losses.")
+    perceptual: bool = setting(True, help="Compute style and content losses (needs the VGG encoder).")
+    cache_dir: Path | None = setting(None, help="Flow cache root.")
+    workers: int | None = setting(None, help="Flow worker threads (default: all cores).", min=1)
 
     def __post_init__(self) -> None:
         if self.flow_method not in ("dis", "deepflow"):

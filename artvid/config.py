@@ -10,6 +10,7 @@ from typing import Any
 from artvid.errors import ConfigError
 from artvid.flowcache import FlowConfig
 from artvid.multipass import ScheduleConfig
+from artvid.settings import setting
 from artvid.stylize import StylizeConfig
 
 
@@ -53,7 +54,7 @@ class RenderConfig:
     stylize: StylizeConfig = field(default_factory=StylizeConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    size: int | None = None
+    size: int | None = setting(None, help="Long side of the frames in pixels (default: native).", min=16)
 
     def __post_init__(self) -> None:
         if self.size is not None and self.size < 16:

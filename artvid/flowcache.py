@@ -28,7 +28,7 @@ import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ import flow
 from artvid import video
 from artvid.files import atomic_write_bytes
 from artvid.errors import ConfigError, FlowCacheError
+from artvid.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,14 @@ class FlowConfig:
         check: The consistency check used for reliability (``flow.reliability``'s ``check``).
     """
 
-    method: FlowMethod = "dis"
-    params: tuple[tuple[str, Any], ...] = ()
-    long_term: tuple[int, ...] = (1,)
-    check: str = field(default_factory=lambda: flow.DEFAULT_CHECK)
+    method: FlowMethod = setting("dis", help="Optical-flow estimator.")
+    params: tuple[tuple[str, Any], ...] = setting(
+        (), help="Overrides of the method's parameters.", hidden="set from Python: (name, value) pairs"
+    )
+    long_term: tuple[int, ...] = setting((1,), help="Temporal offsets J, comma-separated (paper's long-term: 1,10,20,40).", min=1)
+    check: str = setting(
+        default_factory=lambda: flow.DEFAULT_CHECK, help="Consistency check for the reliability masks."
+    )
 
     def __post_init__(self) -> None:
         if self.method not in flow.METHODS:

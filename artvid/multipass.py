@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from artvid.errors import ConfigError
+from artvid.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +57,15 @@ class ScheduleConfig:
         seed: Seed of the random initialisation.
     """
 
-    passes: int = 1
-    iterations_first: int = 400
-    iterations: int = 120
-    pass_iterations: int = 15
-    init_first: Init = Init.CONTENT
-    init: Init = Init.PREV_WARPED
-    blend_weight: float = 1.0
-    temporal_from_pass: int = 1
-    seed: int = 0
+    passes: int = setting(1, help="Passes; 2+ adds Ruder's bidirectional blending.", min=1)
+    iterations_first: int = setting(400, help="Iteration cap for the first frame (balanced preset).", min=1)
+    iterations: int = setting(120, help="Iteration cap for later frames of pass 1 (balanced preset).", min=1)
+    pass_iterations: int = setting(15, help="Iteration cap per frame in passes 2+ (balanced preset).", min=1)
+    init_first: Init = setting(Init.CONTENT, help="Initialisation of the first frame (random or content).")
+    init: Init = setting(Init.PREV_WARPED, help="Initialisation of later frames.")
+    blend_weight: float = setting(1.0, help="δ of the multi-pass blend.", min=0)
+    temporal_from_pass: int = setting(1, help="First pass using temporal loss and blending.", min=1)
+    seed: int = setting(0, help="Seed of the random initialisation.")
 
     def __post_init__(self) -> None:
         for name in ("init", "init_first"):

@@ -50,6 +50,7 @@ from artvid.encoder import LAYER_NAMES, Encoder, load_encoder
 from artvid.errors import ConfigError, DeviceError
 from artvid.losses import PIXEL_SCALE, content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
 from artvid.optim import LBFGS, Adam
+from artvid.settings import setting
 
 logger = logging.getLogger(__name__)
 
@@ -98,24 +99,33 @@ class StylizeConfig:
             float32). No effect on other devices.
     """
 
-    content_weight: float = 5.0
-    style_weight: float = 100.0
-    tv_weight: float = 1e-3
-    temporal_weight: float = 1e3
-    content_layers: tuple[str, ...] = ("relu4_2",)
-    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-    style_blend_weights: tuple[float, ...] | None = None
-    style_scale: float = 1.0
-    optimizer: OptimizerName = "lbfgs"
-    learning_rate: float = 1.0
-    lbfgs_history: int = 100
-    tolerance: float = 1e-4
-    tolerance_window: int = 50
-    original_colors: bool = False
-    weights: str = "original"
-    pooling: Pooling = "max"
-    coarse_to_fine: int = 1
-    amp: bool = True
+    content_weight: float = setting(5.0, help="Weight of the content loss.", min=0)
+    style_weight: float = setting(100.0, help="Weight of the style loss.", min=0)
+    tv_weight: float = setting(1e-3, help="Weight of the total-variation loss.", min=0)
+    temporal_weight: float = setting(1e3, help="Weight of the temporal loss (0 = independent frames).", min=0)
+    content_layers: tuple[str, ...] = setting(("relu4_2",), help="Content layers.")
+    style_layers: tuple[str, ...] = setting(
+        ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), help="Style layers."
+    )
+    style_blend_weights: tuple[float, ...] | None = setting(None, help="Comma-separated weight per style (default: equal).")
+    style_scale: float = setting(1.0, help="Style image resized to the frame's area times scale².", min=0, min_open=True)
+    optimizer: OptimizerName = setting("lbfgs", help="Optimiser.")
+    learning_rate: float = setting(1.0, help="Step size (L-BFGS step or Adam learning rate).", min=0, min_open=True)
+    lbfgs_history: int = setting(100, help="L-BFGS memory: number of curvature pairs kept.", min=1)
+    tolerance: float = setting(
+        1e-4, help="Stop a frame when the loss changes less than this (relative) over the window; 0 = never.", min=0
+    )
+    tolerance_window: int = setting(50, help="Iterations between two early-stopping checks.", min=1)
+    original_colors: bool = setting(False, help="Keep the content's colours (luminance-only transfer).")
+    weights: str = setting("original", help="VGG19 weights: original (Caffe, bundled), torchvision, or a file.")
+    pooling: Pooling = setting("max", help="VGG pooling.")
+    coarse_to_fine: int = setting(
+        1,
+        help="Number of scales solved coarse to fine for frames started from noise or the content "
+        "(1 = full size only).",
+        min=1,
+    )
+    amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA (no effect elsewhere).")
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):
