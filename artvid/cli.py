@@ -227,7 +227,7 @@ def _render_baselines(content, style, folder, quality, size, device, workers, ca
     """The classic ablation's first two rungs, rendered with the same budget preset."""
     from artvid.config import build_config
     from artvid.multipass import Init
-    from artvid.pipeline import RunOptions, render
+    from artvid.rendering import RunOptions, TqdmProgress, render
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -243,7 +243,7 @@ def _render_baselines(content, style, folder, quality, size, device, workers, ca
     outputs = {}
     for name, config in runs.items():
         out = folder / f"{name}.mp4"
-        options = RunOptions(device=device, workers=workers, cache_dir=cache_dir, progress=not quiet)
+        options = RunOptions(device=device, workers=workers, cache_dir=cache_dir, progress=None if quiet else TqdmProgress())
         if not quiet:
             click.echo(f"artvid: rendering the {name} baseline", err=True)
         render(content, [style], out, config, options)

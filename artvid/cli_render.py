@@ -123,12 +123,13 @@ def render_command(ctx, clip, styles, output, quality, size, device, workers, ca
     Example: artvid render examples/sintel.mp4 --style examples/starry_night.jpg --passes 3
     """
     from artvid.config import build_config
-    from artvid.pipeline import RunOptions, default_output, render
+    from artvid.rendering import RunOptions, TqdmProgress, default_output, render
 
     _setup_logging(quiet)
     config = build_config(quality, size=size, **_overrides(ctx, params))
     output = output or default_output(clip, styles[0])
-    options = RunOptions(device=device, workers=workers, cache_dir=cache_dir, work_dir=work_dir, fresh=fresh, progress=not quiet)
+    options = RunOptions(device=device, workers=workers, cache_dir=cache_dir, work_dir=work_dir, fresh=fresh,
+                         progress=None if quiet else TqdmProgress())
     summary = render(clip, styles, output, config, options)
     if as_json:
         click.echo(json.dumps(summary.as_dict()))

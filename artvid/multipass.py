@@ -1,25 +1,19 @@
-"""Scheduling of the single pass and of Ruder's multi-pass bidirectional blending.
+"""The schedule of a render: passes, budgets, initialisation, and Ruder's multi-pass blend.
 
-Ruder, Dosovitskiy & Brox 2016, Sec. 3.3 (single pass) and Sec. 3.4 (multi-pass). This module only
-schedules: it receives the per-frame stylizer, the warping and the frame store as callables, so
-its logic can be tested with a fake stylizer in milliseconds. Images here are
+Ruder, Dosovitskiy & Brox 2016, Sec. 3.3 (single pass) and Sec. 3.4 (multi-pass). The settings
+live here; :mod:`artvid.rendering.plan` turns them into the steps of a render. Images here are
 ``(H, W, 3) float32`` arrays in [0, 1]; reliabilities ``(H, W) float32`` in [0, 1].
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
 
 import numpy as np
 
 from artvid.errors import ConfigError
 from artvid.settings import setting
-
-logger = logging.getLogger(__name__)
 
 
 class Init(str, Enum):
@@ -87,32 +81,6 @@ class ScheduleConfig:
             raise ConfigError(f"temporal-from-pass must be at least 1, got {self.temporal_from_pass}")
 
 
-@dataclass(frozen=True)
-class Temporal:
-    """One temporal target of a frame: a result warped onto the frame and its reliability."""
-
-    warped: np.ndarray
-    reliability: np.ndarray
-
-
-class FrameStore(Protocol):
-    """Finished frames of every pass (``pass_index`` 1-based, ``frame`` 0-based)."""
-
-    def has(self, pass_index: int, frame: int) -> bool: ...
-
-    def load(self, pass_index: int, frame: int) -> np.ndarray: ...
-
-    def save(self, pass_index: int, frame: int, image: np.ndarray) -> None: ...
-
-
-# stylize(frame, init, temporal, iterations, pass_index) -> image
-StylizeFn = Callable[[int, np.ndarray, Sequence[Temporal], int, int], np.ndarray]
-# warp(image_on_j, i, j) -> (image warped onto i's grid, reliability on i's grid)
-WarpFn = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
-# fresh_init(frame, kind) -> image, for Init.RANDOM and Init.CONTENT
-FreshInitFn = Callable[[int, Init], np.ndarray]
-
-
 def blend(own: np.ndarray, neighbour_warped: np.ndarray, reliability: np.ndarray, delta: float) -> np.ndarray:
     """Ruder et al. 2016, Sec. 3.4: ``(x + δ c ⊙ ω(n)) / (1 + δ c)``.
 
@@ -138,83 +106,3 @@ def pass_order(pass_index: int, frame_count: int) -> list[int]:
     """Frame order of a pass: pass 1 forward, then backward, forward, … alternately."""
     frames = list(range(frame_count))
     return frames[::-1] if pass_index % 2 == 0 else frames
-
-
-def run_passes(
-    frame_count: int,
-    schedule: ScheduleConfig,
-    offsets: Sequence[int],
-    temporal_enabled: bool,
-    stylize: StylizeFn,
-    warp: WarpFn,
-    fresh_init: FreshInitFn,
-    store: FrameStore,
-    on_frame: Callable[[int, int, bool], None] | None = None,
-) -> None:
-    """Run every pass, skipping frames the store already has (resume).
-
-    Args:
-        frame_count: Number of frames.
-        schedule: Passes, budgets and initialisation.
-        offsets: Long-term offsets J for pass 1 (1 = previous frame), closest first after sorting.
-        temporal_enabled: False when the temporal weight is 0: no temporal targets are built.
-        stylize: The per-frame stylizer.
-        warp: Warps an image of frame j onto frame i's grid, with the reliability of that flow.
-        fresh_init: Builds ``random`` / ``content`` initialisations.
-        store: Where finished frames live; every result goes through it, so a resumed run
-            sees exactly what an uninterrupted one saw.
-        on_frame: Called with ``(pass_index, frame, skipped)`` after each frame.
-    """
-    offsets = sorted(set(offsets))
-    for pass_index in range(1, schedule.passes + 1):
-        uses_temporal = temporal_enabled and pass_index >= schedule.temporal_from_pass
-        order = pass_order(pass_index, frame_count)
-        for position, frame in enumerate(order):
-            if store.has(pass_index, frame):
-                if on_frame:
-                    on_frame(pass_index, frame, True)
-                continue
-            if pass_index == 1:
-                init, temporal, iterations = _first_pass_frame(
-                    frame, schedule, offsets, uses_temporal, warp, fresh_init, store
-                )
-            else:
-                neighbour = order[position - 1] if position > 0 else None
-                init, temporal = _later_pass_frame(
-                    pass_index, frame, neighbour, schedule, uses_temporal, warp, store
-                )
-                iterations = schedule.pass_iterations
-            result = stylize(frame, init, temporal, iterations, pass_index)
-            store.save(pass_index, frame, result)
-            if on_frame:
-                on_frame(pass_index, frame, False)
-
-
-def _first_pass_frame(frame, schedule, offsets, uses_temporal, warp, fresh_init, store):
-    if frame == 0:
-        return fresh_init(0, schedule.init_first), [], schedule.iterations_first
-    kind = schedule.init
-    if kind in FRESH_INITS:
-        init = fresh_init(frame, kind)
-    elif kind is Init.PREV:
-        init = store.load(1, frame - 1)
-    elif kind is Init.FIRST:
-        init = store.load(1, 0)
-    else:
-        init, _ = warp(store.load(1, frame - 1), frame, frame - 1)
-    temporal = []
-    if uses_temporal:
-        for offset in offsets:
-            if frame - offset >= 0:
-                warped, reliability = warp(store.load(1, frame - offset), frame, frame - offset)
-                temporal.append(Temporal(warped, reliability))
-    return init, temporal, schedule.iterations
-
-
-def _later_pass_frame(pass_index, frame, neighbour, schedule, uses_temporal, warp, store):
-    own = store.load(pass_index - 1, frame)
-    if neighbour is None or not uses_temporal:
-        return own, []
-    warped, reliability = warp(store.load(pass_index, neighbour), frame, neighbour)
-    init = blend(own, warped, reliability, schedule.blend_weight)
-    return init, [Temporal(warped, reliability)]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from artvid.errors import ConfigError
-from artvid.multipass import Init, ScheduleConfig, Temporal, blend, pass_order, run_passes, starts_from_scratch
+from artvid.multipass import Init, ScheduleConfig, blend, pass_order, starts_from_scratch
+from artvid.rendering import Temporal, run_passes
 
 H, W = 4, 5
 

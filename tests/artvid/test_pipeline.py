@@ -11,7 +11,8 @@ from artvid.config import build_config
 from artvid.errors import ConfigError, WorkDirError
 from artvid.flowcache import FlowCache, pairs_for
 from artvid.multipass import Init
-from artvid.pipeline import RunOptions, _Renderer, render
+from artvid.rendering import RunOptions, render
+from artvid.rendering.parts import flow_warper
 from artvid.stylize import Stylizer
 from tests.helpers import translating_clip, write_clip_with_audio, write_frame_folder
 
@@ -35,7 +36,7 @@ def clip(tmp_path):
 
 
 def options(tmp_path, **kwargs):
-    return RunOptions(device="cpu", workers=1, cache_dir=tmp_path / "cache", progress=False, **kwargs)
+    return RunOptions(device="cpu", workers=1, cache_dir=tmp_path / "cache", **kwargs)
 
 
 def work_frames(work_dir, pass_index):
@@ -134,9 +135,8 @@ def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tm
     dx, dy = 2, 1
     cache = FlowCache(tmp_path / "cache", clip, None, build_config().flow)
     job = cache.start(pairs_for(4, (1,)), workers=1)
-    renderer = _Renderer(build_config(), stylizer=None, work=None, flows=job, device="cpu", progress=False)
     previous = np.random.default_rng(0).random((32, 40, 3)).astype(np.float32)
-    warped, reliability = renderer.warp(previous, 2, 1)
+    warped, reliability = flow_warper(job)(previous, 2, 1)
     job.close()
     interior = (slice(6, -6), slice(6, -6))
     shifted = np.roll(previous, shift=(-dy, -dx), axis=(0, 1))

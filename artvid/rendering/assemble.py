@@ -1,0 +1,69 @@
+"""Assembling a render's output from the finished frames of its last pass: a video or PNG frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from artvid import images, video
+from artvid.errors import VideoWriteError
+from artvid.workdir import WorkDir
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
+def default_output(clip: Path, style: Path) -> Path:
+    """``<clip>-<style>.mp4`` in the current folder."""
+    return Path(f"{Path(clip).stem}-{Path(style).stem}.mp4")
+
+
+def is_frame_folder(output: Path) -> bool:
+    """Whether ``output`` names a folder of numbered PNGs rather than a video file."""
+    return output.is_dir() or str(output).endswith(("/", "\\")) or output.suffix == ""
+
+
+def check_output(output: Path) -> None:
+    """Refuse an output that could not be written, before any work is done.
+
+    Raises:
+        VideoWriteError: If the output's folder is missing or the suffix is unsupported.
+    """
+    output = Path(output)
+    if not is_frame_folder(output) and output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise VideoWriteError(
+            f"output {output} must end in {', '.join(VIDEO_SUFFIXES)} or name a folder for PNG frames"
+        )
+    if not output.parent.exists():
+        raise VideoWriteError(f"output folder {output.parent} does not exist")
+
+
+def default_work_dir(output: Path) -> Path:
+    """``<output>/.artvid-work`` for a frame folder, ``<output>.artvid-work`` beside a video."""
+    if is_frame_folder(output):
+        return output / ".artvid-work"
+    return output.with_name(output.name + ".artvid-work")
+
+
+def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir, last_pass: int) -> None:
+    """Write the last pass's frames as ``output``: H.264 with the clip's fps and audio, or PNGs.
+
+    Stored frames are final (the stylizer already applied original colours when asked).
+    """
+
+    def frames() -> Iterator[np.ndarray]:
+        for i in range(info.frame_count):
+            yield images.load_image(work.frame_path(last_pass, i))
+
+    if is_frame_folder(output):
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VideoWriteError(f"cannot create output folder {output}: {exc.strerror or exc}") from None
+        video.write_frames(output, frames())
+        return
+    audio = clip if info.kind == "video" and info.has_audio else None
+    with video.VideoWriter(output, info.fps, info.width, info.height, audio_from=audio) as writer:
+        for frame in frames():
+            writer.write(frame)

@@ -1,0 +1,152 @@
+"""Carrying out a render plan with injected parts: stylizer, warping, initialisation, frame store.
+
+The executor knows no torch, no files and no flow estimator. It walks the plan's steps, skips the
+ones whose frame the store already holds (resume), builds each step's start and temporal targets
+from stored results, hands them to the stylizer and stores what comes back. It can run any
+contiguous range of frames, provided the frames those steps read are already stored (by an earlier
+run, or by another worker whose results were put in the store).
+
+Images are ``(H, W, 3) float32`` arrays in [0, 1]; reliabilities ``(H, W) float32`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from artvid.errors import ConfigError
+from artvid.multipass import Init, ScheduleConfig, blend
+from artvid.rendering.plan import RenderPlan, Step, make_plan
+from artvid.rendering.progress import Progress, Silent
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """One temporal target of a frame: a result warped onto the frame and its reliability."""
+
+    warped: np.ndarray
+    reliability: np.ndarray
+
+
+class FrameStore(Protocol):
+    """Finished frames of every pass (``pass_index`` 1-based, ``frame`` 0-based)."""
+
+    def has(self, pass_index: int, frame: int) -> bool: ...
+
+    def load(self, pass_index: int, frame: int) -> np.ndarray: ...
+
+    def save(self, pass_index: int, frame: int, image: np.ndarray) -> None: ...
+
+
+# stylize(frame, init, temporal, iterations, pass_index) -> image
+StylizeFn = Callable[[int, np.ndarray, Sequence[Temporal], int, int], np.ndarray]
+# warp(image_on_j, i, j) -> (image warped onto i's grid, reliability on i's grid)
+WarpFn = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
+# fresh_init(frame, kind) -> image, for Init.RANDOM and Init.CONTENT
+FreshInitFn = Callable[[int, Init], np.ndarray]
+
+
+@dataclass
+class Parts:
+    """What the executor needs from the outside world.
+
+    Attributes:
+        stylize: The per-frame stylizer.
+        warp: Warps an image of frame j onto frame i's grid, with the reliability of that flow.
+        fresh_init: Builds ``random`` / ``content`` initialisations.
+        store: Where finished frames live; every result goes through it, so a resumed run sees
+            exactly what an uninterrupted one saw.
+        progress: Told about every frame; silent by default.
+    """
+
+    stylize: StylizeFn
+    warp: WarpFn
+    fresh_init: FreshInitFn
+    store: FrameStore
+    progress: Progress = field(default_factory=Silent)
+
+
+@dataclass
+class Executed:
+    """What an execution did: frames stylized, and frames found finished in the store."""
+
+    stylized: int = 0
+    resumed: int = 0
+
+
+class MissingInputError(ConfigError):
+    """A step of the requested range reads a frame that is neither stored nor produced by the range."""
+
+
+def execute(plan: RenderPlan, parts: Parts, frames: range | None = None) -> Executed:
+    """Run the plan's steps (those of ``frames`` only, when given), skipping stored frames.
+
+    Args:
+        plan: The render plan.
+        parts: Stylizer, warping, initialisation, store and progress.
+        frames: A contiguous range of 0-based frames; None = every frame.
+
+    Returns:
+        How many frames were stylized and how many were already stored.
+
+    Raises:
+        MissingInputError: If a step needs a frame outside the range that the store lacks.
+    """
+    done = Executed()
+    for step in plan.steps:
+        if frames is not None and step.frame not in frames:
+            continue
+        if parts.store.has(step.pass_index, step.frame):
+            done.resumed += 1
+            parts.progress.frame_done(step, resumed=True)
+            continue
+        for ref in step.needs():
+            if not parts.store.has(ref.pass_index, ref.frame):
+                raise MissingInputError(
+                    f"frame {step.frame + 1} of pass {step.pass_index} needs frame {ref.frame + 1} of pass "
+                    f"{ref.pass_index}, which is neither stored nor in the frames being run"
+                )
+        init, temporal = _prepare(step, parts, plan.blend_weight)
+        parts.progress.frame_started(step)
+        result = parts.stylize(step.frame, init, temporal, step.iterations, step.pass_index)
+        parts.store.save(step.pass_index, step.frame, result)
+        done.stylized += 1
+        parts.progress.frame_done(step, resumed=False)
+    return done
+
+
+def _prepare(step: Step, parts: Parts, blend_weight: float) -> tuple[np.ndarray, list[Temporal]]:
+    start, store = step.start, parts.store
+    if start.fresh is not None:
+        init = parts.fresh_init(step.frame, start.fresh)
+    elif start.neighbour is not None:
+        own = store.load(start.result.pass_index, start.result.frame)
+        warped, reliability = parts.warp(store.load(start.neighbour.pass_index, start.neighbour.frame), step.frame, start.neighbour.frame)
+        # The neighbour is also the step's only temporal target: warp it once.
+        return blend(own, warped, reliability, blend_weight), [Temporal(warped, reliability)]
+    elif start.warped:
+        init, _ = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame)
+    else:
+        init = store.load(start.result.pass_index, start.result.frame)
+    temporal = [Temporal(*parts.warp(store.load(r.pass_index, r.frame), step.frame, r.frame)) for r in step.temporal]
+    return init, temporal
+
+
+def run_passes(
+    frame_count: int,
+    schedule: ScheduleConfig,
+    offsets: Sequence[int],
+    temporal_enabled: bool,
+    stylize: StylizeFn,
+    warp: WarpFn,
+    fresh_init: FreshInitFn,
+    store: FrameStore,
+    progress: Progress | None = None,
+) -> None:
+    """Plan and execute every pass of a whole clip (see :func:`make_plan` and :func:`execute`)."""
+    plan = make_plan(frame_count, schedule, tuple(offsets), temporal_enabled)
+    parts = Parts(stylize, warp, fresh_init, store, progress or Silent())
+    execute(plan, parts)

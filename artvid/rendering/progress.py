@@ -1,0 +1,86 @@
+"""Progress reporting, injected into the executor: silent by default, a tqdm bar for the CLI."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from artvid.rendering.plan import RenderPlan, Step
+
+
+class Progress:
+    """Receives a render's events; this base class ignores them all (the library default).
+
+    Attributes:
+        every: Report optimiser iterations every this many iterations (0 = never). Each report
+            reads the losses back from the device, so a GPU render wants it sparse.
+    """
+
+    every: int = 0
+
+    def start(self, plan: RenderPlan) -> None:
+        """Called once before the first step."""
+
+    def frame_started(self, step: Step) -> None:
+        """Called before a frame's optimisation."""
+
+    def iteration(self, step: Step, iteration: int, losses: dict[str, float]) -> None:
+        """Called every :attr:`every` iterations with the 1-based iteration and the named losses."""
+
+    def frame_done(self, step: Step, resumed: bool) -> None:
+        """Called after a frame is stored, or found stored already (``resumed``)."""
+
+    def close(self) -> None:
+        """Called once at the end, also after an error."""
+
+
+Silent = Progress
+"""The library's default reporter: says nothing."""
+
+
+class TqdmProgress(Progress):
+    """One tqdm bar per pass on stderr, with the frame's iteration, speed and losses."""
+
+    every = 10
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._pass = 0
+        self._plan: RenderPlan | None = None
+        self._started = 0.0
+
+    def start(self, plan: RenderPlan) -> None:
+        self._plan = plan
+
+    def _ensure_bar(self, pass_index: int) -> None:
+        from tqdm import tqdm
+
+        if pass_index == self._pass:
+            return
+        self.close()
+        self._pass = pass_index
+        self._bar = tqdm(
+            total=self._plan.frame_count, desc=f"pass {pass_index}/{self._plan.passes}", unit="frame",
+            dynamic_ncols=True,
+        )
+
+    def frame_started(self, step: Step) -> None:
+        self._ensure_bar(step.pass_index)
+        self._started = time.perf_counter()
+
+    def iteration(self, step: Step, iteration: int, losses: dict[str, float]) -> None:
+        rate = iteration / max(time.perf_counter() - self._started, 1e-9)
+        terms = " ".join(f"{k}={v:.3g}" for k, v in losses.items() if k != "total")
+        self._bar.set_postfix_str(
+            f"frame {step.frame + 1} it {iteration}/{step.iterations} {rate:.1f}it/s {terms}", refresh=True
+        )
+
+    def frame_done(self, step: Step, resumed: bool) -> None:
+        self._ensure_bar(step.pass_index)
+        self._bar.update()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,181 @@
+"""One render, wired: probe → plan → work directory → flow → execute → assemble.
+
+This is the only module that knows every stage. The stylizer sees tensors, the executor sees
+callables, the flow package sees arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from artvid import images, video
+from artvid.config import RenderConfig, to_dict
+from artvid.device import resolve_device
+from artvid.errors import ConfigError
+from artvid.flowcache import FlowCache, default_cache_dir
+from artvid.rendering.assemble import check_output, default_work_dir, write_output
+from artvid.rendering.execute import Parts, execute
+from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
+from artvid.rendering.plan import RenderPlan, make_plan
+from artvid.rendering.progress import Progress, Silent
+from artvid.workdir import WorkDir
+
+WORK_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a render runs, as opposed to what it computes (not part of the work-dir manifest).
+
+    Attributes:
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        workers: Flow worker threads (None = all cores).
+        cache_dir: Flow cache root (None = :func:`artvid.flowcache.default_cache_dir`).
+        work_dir: Where finished frames are kept (None = beside the output).
+        fresh: Discard the work directory's frames and start over.
+        progress: Receives frame and iteration events (None = silent; the CLI passes a
+            :class:`artvid.rendering.TqdmProgress`).
+    """
+
+    device: str = "auto"
+    workers: int | None = None
+    cache_dir: Path | None = None
+    work_dir: Path | None = None
+    fresh: bool = False
+    progress: Progress | None = None
+
+
+@dataclass
+class RenderSummary:
+    """What a render did, for ``--json`` and the closing log line."""
+
+    output: str
+    work_dir: str
+    device: str
+    frames: int
+    passes: int
+    size: list[int]
+    seconds: float = 0.0
+    iterations: int = 0
+    frames_stylized: int = 0
+    frames_resumed: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def plan_render(frame_count: int, config: RenderConfig) -> RenderPlan:
+    """The plan of a render of ``frame_count`` frames with ``config``."""
+    return make_plan(frame_count, config.schedule, config.flow.long_term, config.stylize.temporal_weight > 0)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    video.hash_file(digest, path)
+    return digest.hexdigest()
+
+
+def render(
+    clip: Path,
+    styles: Sequence[Path],
+    output: Path,
+    config: RenderConfig,
+    options: RunOptions = RunOptions(),
+) -> RenderSummary:
+    """Render a stylized video (or PNG frames) from a clip, resuming finished work.
+
+    Args:
+        clip: Video file or image folder.
+        styles: One or more style images.
+        output: ``.mp4``/``.mov``/``.mkv`` file (H.264, the clip's fps and audio) or a folder for
+            numbered PNGs.
+        config: What to compute.
+        options: How to run it.
+
+    Returns:
+        A summary of the run.
+
+    Raises:
+        ArtvidError: For unreadable inputs, invalid settings, unwritable outputs, or a work
+            directory made with other settings.
+    """
+    started = time.perf_counter()
+    clip, output = Path(clip), Path(output)
+    if not styles:
+        raise ConfigError("at least one style image is needed")
+    check_output(output)
+    info = video.probe(clip, size=config.size)
+    plan = plan_render(info.frame_count, config)
+    style_frames = [images.load_image(path) for path in styles]
+    device = resolve_device(options.device)
+
+    clip_hash = video.content_hash(clip)
+    manifest = {
+        "format": WORK_FORMAT,
+        "clip_sha256": clip_hash,
+        "frame_size": [info.height, info.width],
+        "styles_sha256": [_file_sha256(path) for path in styles],
+        "config": _manifest_config(config),
+    }
+    from artvid.stylize import Stylizer, coarse_to_fine_sizes
+
+    # Refusals come before anything is written: loading the weights may fail on a bad --weights
+    # file, and the first frame (always started from scratch) may be too small for the levels.
+    stylizer = Stylizer(config.stylize, style_frames, device=device)
+    coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
+    work = WorkDir(options.work_dir or default_work_dir(output), manifest, fresh=options.fresh)
+    _extract_content(clip, config.size, info.frame_count, work)
+    progress = options.progress or Silent()
+    frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
+    flows = None
+    if plan.flow_pairs:
+        cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash)
+        flows = cache.start(plan.flow_pairs, workers=options.workers)
+    parts = Parts(
+        stylize=frame_stylizer, warp=flow_warper(flows) if flows is not None else _no_flow,
+        fresh_init=fresh_initializer(work.load_content, config.schedule.seed), store=work, progress=progress,
+    )
+    try:
+        progress.start(plan)
+        done = execute(plan, parts)
+        if flows is not None:
+            flows.close()
+    finally:
+        progress.close()
+        if flows is not None:
+            flows.cancel()
+    write_output(clip, output, info, work, config.schedule.passes)
+    return RenderSummary(
+        output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
+        passes=config.schedule.passes, size=[info.height, info.width],
+        seconds=round(time.perf_counter() - started, 3), iterations=frame_stylizer.iterations,
+        frames_stylized=done.stylized, frames_resumed=done.resumed, losses=frame_stylizer.losses,
+    )
+
+
+def _no_flow(image, i, j):
+    # make_plan derives the flow pairs from the steps' warps, so a plan without pairs never warps.
+    raise RuntimeError(f"the plan has no flow pairs, yet a step warps frame {j + 1} onto {i + 1}")
+
+
+def _manifest_config(config: RenderConfig) -> dict[str, Any]:
+    # The number of passes does not change what a pass computes, so a render may be continued
+    # with more passes and reuse every finished one.
+    described = to_dict(config)
+    described["schedule"].pop("passes")
+    return described
+
+
+def _extract_content(clip: Path, size: int | None, frame_count: int, work: WorkDir) -> None:
+    missing = [i for i in range(frame_count) if not work.content_path(i).exists()]
+    if not missing:
+        return
+    for index, frame in enumerate(video.iter_frames(clip, size=size, start=missing[0]), missing[0]):
+        if not work.content_path(index).exists():
+            work.save_content(index, frame)
