@@ -40,6 +40,12 @@ PRESETS: dict[Quality, dict[str, dict[str, Any]]] = {
 }
 
 
+_SECTIONS = {"stylize": StylizeConfig, "flow": FlowConfig, "schedule": ScheduleConfig}
+_FLAT_ALIASES = {"flow_method": ("flow", "method")}
+"""Flat names that differ from the field's own: ``method`` alone would not say which method."""
+
+
+
 @dataclass(frozen=True)
 class RenderConfig:
     """Everything that determines the frames of a render.
@@ -70,19 +76,43 @@ def build_config(quality: Quality | str = Quality.BALANCED, size: int | None = N
         **overrides: ``stylize=``, ``flow=``, ``schedule=`` dicts of field values that win over
             the preset.
     """
-    preset = PRESETS[Quality(quality)]
-    stages = {"stylize": StylizeConfig, "flow": FlowConfig, "schedule": ScheduleConfig}
-    unknown = set(overrides) - set(stages)
+    try:
+        preset = PRESETS[Quality(quality)]
+    except ValueError:
+        raise ConfigError(f"expected quality one of {[q.value for q in Quality]}, got {quality!r}") from None
+    unknown = set(overrides) - set(_SECTIONS)
     if unknown:
         raise ConfigError(f"unknown configuration sections {sorted(unknown)}")
     built = {}
-    for name, cls in stages.items():
+    for name, cls in _SECTIONS.items():
         values = {**preset.get(name, {}), **overrides.get(name, {})}
         unknown_fields = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown_fields:
             raise ConfigError(f"unknown {name} settings {sorted(unknown_fields)}")
         built[name] = cls(**values)
     return RenderConfig(size=size, **built)
+
+
+def split_settings(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Flat settings (``style_weight=50``, ``passes=3``, ``flow_method="deepflow"``) by section.
+
+    Every field name of :class:`StylizeConfig`, :class:`ScheduleConfig` and :class:`FlowConfig`
+    is accepted as it is (no name is shared between them), the flow method as ``flow_method``.
+
+    Raises:
+        ConfigError: For a name that is no setting.
+    """
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+    owners = {f.name: (section, f.name) for section, cls in _SECTIONS.items() for f in dataclasses.fields(cls)}
+    del owners["method"]
+    owners.update(_FLAT_ALIASES)
+    unknown = sorted(set(settings) - set(owners))
+    if unknown:
+        raise ConfigError(f"unknown settings {unknown}: expected some of {sorted(owners)}")
+    for name, value in settings.items():
+        section, field_name = owners[name]
+        sections[section][field_name] = value
+    return sections
 
 
 def to_dict(config: Any) -> Any:

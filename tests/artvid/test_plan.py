@@ -1,0 +1,127 @@
+"""The render plan (plain data) and its execution with injected fake parts, over ranges of frames."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from artvid.errors import ConfigError
+from artvid.multipass import Init, ScheduleConfig
+from artvid.rendering import MissingInputError, Parts, Ref, execute, make_plan
+
+H, W = 4, 5
+
+
+def pairs(plan):
+    return set(plan.flow_pairs)
+
+
+def test_flow_pairs_are_exactly_the_warps_of_the_steps():
+    plan = make_plan(5, ScheduleConfig(), offsets=(1, 2))
+    assert pairs(plan) == {(0, 1), (1, 2), (2, 3), (3, 4), (0, 2), (1, 3), (2, 4)}
+    # Ordered by first need: frame 1's pair before frame 2's.
+    assert plan.flow_pairs[0] == (0, 1)
+    assert all(set(step.warps()) <= {(b, a) for a, b in plan.flow_pairs} | set(plan.flow_pairs) for step in plan.steps)
+
+
+def test_no_flow_without_warps_or_temporal_terms():
+    independent = ScheduleConfig(init=Init.RANDOM)
+    assert make_plan(5, independent, temporal=False).flow_pairs == ()
+    assert make_plan(5, ScheduleConfig(init=Init.PREV), temporal=False).flow_pairs == ()
+    assert make_plan(1, ScheduleConfig(passes=3)).flow_pairs == ()
+    # Blending passes warp neighbours only when temporal terms are on.
+    assert make_plan(5, ScheduleConfig(init=Init.RANDOM, passes=2), temporal=False).flow_pairs == ()
+    assert pairs(make_plan(5, ScheduleConfig(init=Init.RANDOM, passes=2))) == {(0, 1), (1, 2), (2, 3), (3, 4)}
+
+
+def test_steps_follow_ruders_schedule():
+    plan = make_plan(3, ScheduleConfig(passes=2, iterations_first=7, iterations=3, pass_iterations=2), offsets=(1, 2))
+    first = plan.pass_steps(1)
+    assert [s.frame for s in first] == [0, 1, 2] and [s.iterations for s in first] == [7, 3, 3]
+    assert first[0].from_scratch and first[0].start.fresh is Init.CONTENT
+    assert first[2].start.result == Ref(1, 1) and first[2].start.warped
+    assert first[2].temporal == (Ref(1, 1), Ref(1, 0))
+    second = plan.pass_steps(2)
+    assert [s.frame for s in second] == [2, 1, 0]
+    assert second[0].start.neighbour is None and second[0].temporal == ()
+    assert second[1].start.result == Ref(1, 1) and second[1].start.neighbour == Ref(2, 2)
+    assert plan.iterations() == 7 + 3 + 3 + 3 * 2
+
+
+def test_an_offset_longer_than_the_clip_is_refused():
+    with pytest.raises(ConfigError, match="long-term offset 5 needs a clip of more than 5 frames"):
+        make_plan(5, ScheduleConfig(), offsets=(1, 5))
+    make_plan(5, ScheduleConfig(), offsets=(1, 5), temporal=False)
+
+
+def test_the_plan_needs_no_torch():
+    code = "import sys, artvid.rendering.plan; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class Store:
+    def __init__(self):
+        self.frames = {}
+
+    def has(self, p, i):
+        return (p, i) in self.frames
+
+    def load(self, p, i):
+        return self.frames[(p, i)].copy()
+
+    def save(self, p, i, image):
+        self.frames[(p, i)] = np.asarray(image, np.float32).copy()
+
+
+def fake_parts(store, calls):
+    def stylize(frame, init, temporal, iterations, pass_index):
+        calls.append((pass_index, frame))
+        return (0.5 * init + 0.1 * (frame + 1) + 0.01 * len(temporal)).astype(np.float32)
+
+    def warp(image, i, j):
+        return np.roll(image, i - j, axis=1), np.full((H, W), 0.5, np.float32)
+
+    def fresh_init(frame, kind):
+        return np.full((H, W, 3), 0.2 if kind is Init.CONTENT else 0.7, np.float32)
+
+    return Parts(stylize=stylize, warp=warp, fresh_init=fresh_init, store=store)
+
+
+def test_ranges_run_one_after_another_equal_one_whole_run():
+    plan = make_plan(6, ScheduleConfig(), offsets=(1, 2))
+    whole, calls = Store(), []
+    execute(plan, fake_parts(whole, calls))
+    assert calls == [(1, i) for i in range(6)]
+
+    parted, calls = Store(), []
+    first = execute(plan, fake_parts(parted, calls), frames=range(0, 2))
+    second = execute(plan, fake_parts(parted, calls), frames=range(2, 6))
+    assert calls == [(1, i) for i in range(6)] and (first.stylized, second.stylized) == (2, 4)
+    assert parted.frames.keys() == whole.frames.keys()
+    for key in whole.frames:
+        np.testing.assert_array_equal(parted.frames[key], whole.frames[key])
+    again = execute(plan, fake_parts(parted, []), frames=range(2, 4))
+    assert (again.stylized, again.resumed) == (0, 2)
+
+
+def test_a_range_whose_inputs_are_missing_is_refused_before_it_computes():
+    plan = make_plan(6, ScheduleConfig(), offsets=(1,))
+    calls = []
+    with pytest.raises(MissingInputError, match="frame 4 of pass 1 needs frame 3 of pass 1"):
+        execute(plan, fake_parts(Store(), calls), frames=range(3, 6))
+    assert calls == []
+
+
+def test_later_passes_sweep_backwards_so_their_ranges_run_from_the_end():
+    plan = make_plan(6, ScheduleConfig(passes=2), offsets=(1,))
+    whole = Store()
+    execute(plan, fake_parts(whole, []))
+    store = Store()
+    with pytest.raises(MissingInputError, match="frame 3 of pass 2 needs frame 4 of pass 2"):
+        execute(plan, fake_parts(store, []), frames=range(0, 3))
+    execute(plan, fake_parts(store, []), frames=range(3, 6))
+    execute(plan, fake_parts(store, []), frames=range(0, 3))
+    assert store.frames.keys() == whole.frames.keys()
+    for key in whole.frames:
+        np.testing.assert_array_equal(store.frames[key], whole.frames[key])
