@@ -37,6 +37,26 @@ class WorkDirError(ArtvidError):
     """A render work directory cannot be used (other settings, unwritable, …)."""
 
 
+class WorkDirInUseError(WorkDirError):
+    """Another artvid run (or another WorkDir in this process) holds the work directory's lock."""
+
+
+class DamagedFrameError(WorkDirError):
+    """A stored frame is missing or does not match its checksum; it has been removed.
+
+    Attributes:
+        path: The frame's file.
+        pass_index: Its pass (0 for a content frame).
+        frame: Its index (0-based).
+    """
+
+    def __init__(self, message: str, path, pass_index: int, frame: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.pass_index = pass_index
+        self.frame = frame
+
+
 class DeviceError(ArtvidError):
     """The requested compute device is unavailable or ran out of memory."""
 
