@@ -13,6 +13,10 @@ class ConfigError(ArtvidError, ValueError):
     """An option or combination of options is invalid."""
 
 
+class OutputIsInputError(ConfigError):
+    """An output would overwrite an input, or be written inside an input folder (or contain one)."""
+
+
 class VideoReadError(ArtvidError):
     """A clip or image folder cannot be read as a sequence of frames."""
 
