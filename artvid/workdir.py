@@ -45,7 +45,7 @@ CONTENT = "content"
 _FRAME_DIR = re.compile(r"(content|pass[1-9][0-9]*)")
 # A frame, its checksum, or what atomic_write_bytes leaves behind when killed while writing one.
 _OWNED_FILE = re.compile(r"[0-9]{6}\.png(\.sha256)?|\.[0-9]{6}\.png(\.sha256)?\..+\.partial")
-_OWNED_TOP = re.compile(rf"{re.escape(MANIFEST)}|\.({re.escape(MANIFEST)}|{re.escape(MARKER)})\..+\.partial")
+_PARTIAL_TOP = re.compile(rf"\.({re.escape(MANIFEST)}|{re.escape(MARKER)})\..+\.partial")
 
 
 def is_work_dir(path: Path) -> bool:
@@ -103,8 +103,7 @@ class WorkDir:
             raise WorkDirError(f"cannot use work directory {self.path}: {exc.strerror or exc}") from None
 
     def _refuse_unless_ours(self) -> None:
-        names = set(os.listdir(self.path))
-        if MARKER in names or not names - {LOCK}:
+        if not os.listdir(self.path) or is_work_dir(self.path):
             return
         if _is_format_1(self.path / MANIFEST):
             raise WorkDirError(
@@ -151,7 +150,7 @@ class WorkDir:
                         os.unlink(item.path)
                 if frames and not any(os.scandir(entry.path)):
                     os.rmdir(entry.path)
-            elif entry.name.endswith(".partial") and _OWNED_TOP.fullmatch(entry.name):
+            elif _PARTIAL_TOP.fullmatch(entry.name):
                 os.unlink(entry.path)
         self._frames.forget()
 
