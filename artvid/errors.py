@@ -13,6 +13,10 @@ class ConfigError(ArtvidError, ValueError):
     """An option or combination of options is invalid."""
 
 
+class OutputIsInputError(ConfigError):
+    """An output would overwrite an input, or be written inside an input folder (or contain one)."""
+
+
 class VideoReadError(ArtvidError):
     """A clip or image folder cannot be read as a sequence of frames."""
 
@@ -35,6 +39,26 @@ class WeightsError(ArtvidError):
 
 class WorkDirError(ArtvidError):
     """A render work directory cannot be used (other settings, unwritable, …)."""
+
+
+class WorkDirInUseError(WorkDirError):
+    """Another artvid run (or another WorkDir in this process) holds the work directory's lock."""
+
+
+class DamagedFrameError(WorkDirError):
+    """A stored frame is missing or does not match its checksum; it has been removed.
+
+    Attributes:
+        path: The frame's file.
+        pass_index: Its pass (0 for a content frame).
+        frame: Its index (0-based).
+    """
+
+    def __init__(self, message: str, path, pass_index: int, frame: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.pass_index = pass_index
+        self.frame = frame
 
 
 class DeviceError(ArtvidError):

@@ -1,8 +1,9 @@
-"""Atomic file writes: a crash never leaves a partial file under the final name."""
+"""Atomic file writes (a crash never leaves a partial file under the final name) and checksum sidecars."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -45,3 +46,44 @@ def atomic_write_bytes(path: Path, data: bytes, fsync: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+CHECKSUM_SUFFIX = ".sha256"
+
+
+def checksum_path(path: Path) -> Path:
+    """The sidecar holding ``path``'s SHA-256: ``000001.png`` → ``000001.png.sha256``."""
+    path = Path(path)
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as 64 lowercase hex digits.
+
+    Raises:
+        OSError: If the file cannot be read.
+    """
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def write_checksum(path: Path, digest: str) -> None:
+    """Store ``digest`` in ``path``'s sidecar, atomically, in ``sha256sum`` format.
+
+    ``sha256sum -c 000001.png.sha256`` run in the file's folder checks it by hand.
+
+    Raises:
+        OSError: If the sidecar cannot be written.
+    """
+    path = Path(path)
+    atomic_write_bytes(checksum_path(path), f"{digest}  {path.name}\n".encode())
+
+
+def read_checksum(path: Path) -> str | None:
+    """The digest stored in ``path``'s sidecar, or None if the sidecar is missing or unreadable."""
+    try:
+        text = checksum_path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    digest = text.split(" ", 1)[0].strip().lower()
+    return digest if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest) else None

@@ -1,4 +1,4 @@
-"""Test helpers: synthetic clips with known motion, shared by all test modules."""
+"""Test helpers: synthetic clips with known motion and file snapshots, shared by all test modules."""
 
 from __future__ import annotations
 
@@ -90,3 +90,11 @@ def write_frame_folder(folder, frames: list[np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, frame in enumerate(frames):
         cv2.imwrite(str(folder / f"{i:03d}.png"), np.ascontiguousarray(frame[:, :, ::-1]))
+
+
+def snapshot(folder) -> dict[str, bytes]:
+    """Every file below ``folder`` as ``{relative posix path: bytes}``, to show that none changed."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
