@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from artvid import images, video
+from artvid import video
 from artvid.errors import VideoWriteError
+from artvid.outputs import check_frame_folder, check_not_input, write_frame_folder
 from artvid.workdir import WorkDir
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -24,11 +25,17 @@ def is_frame_folder(output: Path) -> bool:
     return output.is_dir() or str(output).endswith(("/", "\\")) or output.suffix == ""
 
 
-def check_output(output: Path) -> None:
-    """Refuse an output that could not be written, before any work is done.
+def check_output(output: Path, inputs: Sequence[Path] = ()) -> None:
+    """Refuse an output that could not or must not be written, before any work is done.
+
+    Args:
+        output: The video file or frame folder.
+        inputs: The clip and style images: the output may neither be nor contain any of them.
 
     Raises:
-        VideoWriteError: If the output's folder is missing or the suffix is unsupported.
+        VideoWriteError: If the output's folder is missing, the suffix is unsupported, or the
+            frame folder holds files artvid did not write.
+        OutputIsInputError: If the output is, lies inside or contains an input.
     """
     output = Path(output)
     if not is_frame_folder(output) and output.suffix.lower() not in VIDEO_SUFFIXES:
@@ -37,6 +44,9 @@ def check_output(output: Path) -> None:
         )
     if not output.parent.exists():
         raise VideoWriteError(f"output folder {output.parent} does not exist")
+    check_not_input(output, inputs)
+    if is_frame_folder(output):
+        check_frame_folder(output)
 
 
 def default_work_dir(output: Path) -> Path:
@@ -54,14 +64,10 @@ def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir,
 
     def frames() -> Iterator[np.ndarray]:
         for i in range(info.frame_count):
-            yield images.load_image(work.frame_path(last_pass, i))
+            yield work.load_frame(last_pass, i)
 
     if is_frame_folder(output):
-        try:
-            output.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise VideoWriteError(f"cannot create output folder {output}: {exc.strerror or exc}") from None
-        video.write_frames(output, frames())
+        write_frame_folder(output, frames())
         return
     audio = clip if info.kind == "video" and info.has_audio else None
     with video.VideoWriter(output, info.fps, info.width, info.height, audio_from=audio) as writer:

@@ -81,13 +81,14 @@ class MissingInputError(ConfigError):
     """A step of the requested range reads a frame that is neither stored nor produced by the range."""
 
 
-def execute(plan: RenderPlan, parts: Parts, frames: range | None = None) -> Executed:
+def execute(plan: RenderPlan, parts: Parts, frames: range | None = None, done: Executed | None = None) -> Executed:
     """Run the plan's steps (those of ``frames`` only, when given), skipping stored frames.
 
     Args:
         plan: The render plan.
         parts: Stylizer, warping, initialisation, store and progress.
         frames: A contiguous range of 0-based frames; None = every frame.
+        done: A tally to add to (it keeps its counts when the execution raises).
 
     Returns:
         How many frames were stylized and how many were already stored.
@@ -95,7 +96,7 @@ def execute(plan: RenderPlan, parts: Parts, frames: range | None = None) -> Exec
     Raises:
         MissingInputError: If a step needs a frame outside the range that the store lacks.
     """
-    done = Executed()
+    done = done if done is not None else Executed()
     for step in plan.steps:
         if frames is not None and step.frame not in frames:
             continue

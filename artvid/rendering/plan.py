@@ -110,6 +110,15 @@ class RenderPlan:
         """The steps of one pass, in order."""
         return [s for s in self.steps if s.pass_index == pass_index]
 
+    def dependents(self, refs: set[Ref]) -> set[Ref]:
+        """The frames whose steps read any of ``refs``, directly or through other steps."""
+        tainted, found = set(refs), set()
+        for step in self.steps:  # execution order: a step's inputs come before it
+            if any(r in tainted for r in step.needs()):
+                tainted.add(step.ref)
+                found.add(step.ref)
+        return found
+
     def iterations(self) -> int:
         """The sum of every step's iteration cap (an upper bound on the work)."""
         return sum(s.iterations for s in self.steps)

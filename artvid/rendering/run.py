@@ -7,6 +7,7 @@ callables, the flow package sees arrays.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,16 +17,21 @@ from typing import Any
 from artvid import images, video
 from artvid.config import RenderConfig, to_dict
 from artvid.device import resolve_device
-from artvid.errors import ConfigError
+from artvid.errors import ConfigError, DamagedFrameError
 from artvid.flowcache import FlowCache, default_cache_dir
 from artvid.rendering.assemble import check_output, default_work_dir, write_output
-from artvid.rendering.execute import Parts, execute
+from artvid.outputs import check_not_input
+from artvid.rendering.execute import Executed, Parts, execute
 from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
-from artvid.rendering.plan import RenderPlan, make_plan
+from artvid.rendering.plan import Ref, RenderPlan, make_plan
 from artvid.rendering.progress import Progress, Silent
 from artvid.workdir import WorkDir
 
+logger = logging.getLogger(__name__)
+
 WORK_FORMAT = 1
+_HEAL_ATTEMPTS = 3
+"""How often a render recomputes frames found damaged while it runs before giving up."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def render(
     clip, output = Path(clip), Path(output)
     if not styles:
         raise ConfigError("at least one style image is needed")
-    check_output(output)
+    check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size)
     plan = plan_render(info.frame_count, config)
     style_frames = [images.load_image(path) for path in styles]
@@ -129,8 +135,22 @@ def render(
     # file, and the first frame (always started from scratch) may be too small for the levels.
     stylizer = Stylizer(config.stylize, style_frames, device=device)
     coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
-    work = WorkDir(options.work_dir or default_work_dir(output), manifest, fresh=options.fresh)
-    _extract_content(clip, config.size, info.frame_count, work)
+    work_path = options.work_dir or default_work_dir(output)
+    check_not_input(work_path, [clip, *styles])
+    with WorkDir(work_path, manifest, fresh=options.fresh) as work:
+        _heal(work, plan)
+        _extract_content(clip, config.size, info.frame_count, work)
+        done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
+        write_output(clip, output, info, work, config.schedule.passes)
+    return RenderSummary(
+        output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
+        passes=config.schedule.passes, size=[info.height, info.width],
+        seconds=round(time.perf_counter() - started, 3), iterations=frame_stylizer.iterations,
+        frames_stylized=done.stylized, frames_resumed=done.resumed, losses=frame_stylizer.losses,
+    )
+
+
+def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> tuple[Executed, FrameStylizer]:
     progress = options.progress or Silent()
     frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
     flows = None
@@ -143,20 +163,41 @@ def render(
     )
     try:
         progress.start(plan)
-        done = execute(plan, parts)
+        tally = Executed()
+        for attempt in range(_HEAL_ATTEMPTS + 1):
+            try:
+                execute(plan, parts, done=tally)
+            except DamagedFrameError as exc:
+                # A stored frame was damaged while the render ran: recompute it and what read it.
+                if attempt == _HEAL_ATTEMPTS or exc.pass_index < 1:
+                    raise
+                logger.warning("%s; recomputing it and the frames that depend on it", exc)
+                _discard(work, plan.dependents({Ref(exc.pass_index, exc.frame)}))
+                continue
+            break
         if flows is not None:
             flows.close()
     finally:
         progress.close()
         if flows is not None:
             flows.cancel()
-    write_output(clip, output, info, work, config.schedule.passes)
-    return RenderSummary(
-        output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
-        passes=config.schedule.passes, size=[info.height, info.width],
-        seconds=round(time.perf_counter() - started, 3), iterations=frame_stylizer.iterations,
-        frames_stylized=done.stylized, frames_resumed=done.resumed, losses=frame_stylizer.losses,
-    )
+    # Every step ran here or was found finished (a frame recomputed after damage counts once more).
+    done = Executed(tally.stylized, max(len(plan.steps) - tally.stylized, 0))
+    return done, frame_stylizer
+
+
+def _heal(work: WorkDir, plan: RenderPlan) -> None:
+    """Remove damaged frames (they are recomputed) and every stored frame computed from one."""
+    damaged = {Ref(p, f) for p in range(1, plan.passes + 1) for f in work.damaged(p, plan.frame_count)}
+    work.damaged(0, plan.frame_count)  # content frames are extracted again, identically
+    if damaged:
+        logger.warning("%d damaged frame(s) in %s will be recomputed", len(damaged), work.path)
+        _discard(work, plan.dependents(damaged))
+
+
+def _discard(work: WorkDir, refs: set[Ref]) -> None:
+    for ref in sorted(refs):
+        work.discard(ref.pass_index, [ref.frame])
 
 
 def _no_flow(image, i, j):
@@ -173,9 +214,9 @@ def _manifest_config(config: RenderConfig) -> dict[str, Any]:
 
 
 def _extract_content(clip: Path, size: int | None, frame_count: int, work: WorkDir) -> None:
-    missing = [i for i in range(frame_count) if not work.content_path(i).exists()]
+    missing = [i for i in range(frame_count) if not work.has_content(i)]
     if not missing:
         return
     for index, frame in enumerate(video.iter_frames(clip, size=size, start=missing[0]), missing[0]):
-        if not work.content_path(index).exists():
+        if index in missing:
             work.save_content(index, frame)
