@@ -40,7 +40,7 @@ from PIL import Image
 
 from artvid.errors import ConfigError, ImageReadError, VideoReadError, VideoWriteError
 from artvid.files import default_file_mode
-from artvid.images import _check_frame, fit_long_side, load_image, resize_long_side, save_image
+from artvid.images import check_frame as _check_frame, fit_long_side, load_image, resize_long_side, save_image
 
 log = logging.getLogger(__name__)
 
