@@ -21,11 +21,11 @@ log = logging.getLogger(__name__)
 __all__ = ["decode_video", "demux_count"]
 
 
-def demux_count(container, stream) -> tuple[int, tuple[int, int] | None]:
+def demux_count(container, stream) -> tuple[int, av.VideoFrame | None]:
     """Count the stream's packets without decoding them, decoding only until a first frame appears.
 
     Returns:
-        ``(packet count, (width, height) of the first decoded frame or None)``.
+        ``(packet count, the first decoded frame or None)``.
     """
     packets, first = 0, None
     try:
@@ -40,7 +40,7 @@ def demux_count(container, stream) -> tuple[int, tuple[int, int] | None]:
             if first is None:
                 try:
                     for frame in packet.decode():
-                        first = (frame.width, frame.height)
+                        first = frame
                         break
                 except av.FFmpegError:
                     break  # decode_video stops at this packet too
@@ -49,7 +49,7 @@ def demux_count(container, stream) -> tuple[int, tuple[int, int] | None]:
     if first is None and packets:
         try:
             for frame in stream.codec_context.decode(None):  # drain frames the decoder delayed
-                first = (frame.width, frame.height)
+                first = frame
                 break
         except av.FFmpegError:
             pass

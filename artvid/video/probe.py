@@ -14,6 +14,7 @@ from artvid.video.avio import open_video
 from artvid.video.decode import decode_video, demux_count
 from artvid.video.inputs import (DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES, as_fps, check_input_path, check_size,
                                  folder_images, header_size)
+from artvid.video.orientation import frame_orientation
 
 __all__ = ["VideoInfo", "probe"]
 
@@ -27,8 +28,9 @@ class VideoInfo:
         kind: ``"video"`` for a file, ``"folder"`` for a folder of images.
         width: frame width after resizing to the requested long side.
         height: frame height after resizing.
-        source_width: width stored in the file(s).
-        source_height: height stored in the file(s).
+        source_width: width of the frames in the file(s), as displayed: after a video's rotation
+            metadata (see :mod:`artvid.video.orientation`) or an image's EXIF orientation.
+        source_height: height of the frames in the file(s), as displayed.
         fps: frame rate, exact (e.g. ``Fraction(30000, 1001)``).
         frame_count: number of frames :func:`iter_frames` yields.
         has_audio: whether the file has an audio stream (always ``False`` for folders).
@@ -136,7 +138,7 @@ def _probe_video(path: Path, size: int | None) -> VideoInfo:
             )
     else:
         count = packets
-    src_w, src_h = first
+    src_w, src_h = frame_orientation(first, path).upright_size(first.width, first.height)
     width, height = fit_long_side(src_w, src_h, size)
     return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,

@@ -13,6 +13,7 @@ from artvid.images import load_image, resize_long_side
 from artvid.video.avio import AV_ERRORS, av_reason, open_video
 from artvid.video.decode import decode_video
 from artvid.video.inputs import check_input_path, check_size, folder_images, header_size
+from artvid.video.orientation import frame_orientation
 
 __all__ = ["iter_frames"]
 
@@ -22,7 +23,8 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
     """Stream the frames of a clip, one at a time.
 
     Frames are decoded in order (frames before ``start`` are decoded and dropped, which is exact
-    whatever the keyframe layout) and resized with ``cv2.INTER_AREA`` when shrinking,
+    whatever the keyframe layout), turned upright as the video's rotation metadata asks (see
+    :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
     ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
     :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
 
@@ -61,16 +63,19 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
 
 
 def _iter_video(path: Path, size: int | None, start: int, stop: int | None) -> Iterator[np.ndarray]:
+    orientation = None
     for index, frame in enumerate(decode_video(path)):
         if stop is not None and index >= stop:
             break
+        if orientation is None:  # the first frame's, as probe reports it, for the whole clip
+            orientation = frame_orientation(frame, path)
         if index < start:
             continue
         try:
             rgb = frame.to_ndarray(format="rgb24")
         except AV_ERRORS as exc:
             raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
-        yield resize_long_side(rgb, size)
+        yield resize_long_side(orientation.apply(rgb), size)
 
 
 def _iter_folder(files: list[Path], size: int | None, start: int, stop: int | None) -> Iterator[np.ndarray]:
