@@ -12,8 +12,8 @@ from PIL import Image
 from artvid.errors import ConfigError, ImageReadError, VideoReadError
 from artvid.images import fit_long_side, load_image
 
-__all__ = ["DEFAULT_FOLDER_FPS", "IMAGE_SUFFIXES", "as_fps", "check_input_path", "check_size", "folder_images",
-           "header_size"]
+__all__ = ["DEFAULT_FOLDER_FPS", "IMAGE_SUFFIXES", "as_fps", "check_input_path", "check_size", "fit_size",
+           "folder_images", "header_size"]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp"})
 DEFAULT_FOLDER_FPS = Fraction(24)
@@ -49,12 +49,40 @@ def as_fps(fps, what: str = "fps") -> Fraction:
     return value
 
 
-def check_size(size) -> None:
-    """Raise :class:`~artvid.errors.ConfigError` unless ``size`` is ``None`` or a positive int."""
+def check_size(size, upscale: bool = False) -> None:
+    """Raise :class:`~artvid.errors.ConfigError` unless ``size`` is ``None`` or a positive int and
+    ``upscale`` is a bool."""
     try:
         fit_long_side(1, 1, size)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if not isinstance(upscale, bool):
+        raise ConfigError(f"expected upscale to be True or False, got {upscale!r}")
+
+
+def fit_size(width: int, height: int, size: int | None, upscale: bool) -> tuple[int, int]:
+    """:func:`~artvid.images.fit_long_side`, refusing to enlarge unless asked to.
+
+    Enlarging is refused by default because a mistyped ``--size`` (100000 for 1000) asks for
+    frames, and a stylizer, far beyond any memory; a clip is never sharper for being enlarged.
+
+    Args:
+        width: source width in pixels.
+        height: source height in pixels.
+        size: target long side in pixels, or ``None`` for the source size.
+        upscale: allow ``size`` above the source's long side.
+
+    Returns:
+        ``(width, height)`` after scaling.
+
+    Raises:
+        ConfigError: ``size`` is above the long side and ``upscale`` is false.
+    """
+    long_side = max(width, height)
+    if size is not None and size > long_side and not upscale:
+        raise ConfigError(f"--size {size} is larger than the clip's long side ({long_side} px); "
+                          f"add --upscale to enlarge")
+    return fit_long_side(width, height, size)
 
 
 def header_size(path: Path) -> tuple[int, int]:

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Literal
 
 from artvid.errors import ConfigError, VideoReadError
-from artvid.images import fit_long_side
 from artvid.video.avio import open_video
 from artvid.video.decode import decode_video, demux_count
 from artvid.video.inputs import (DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES, as_fps, check_input_path, check_size,
-                                 folder_images, header_size)
+                                 fit_size, folder_images, header_size)
 from artvid.video.orientation import frame_orientation
 
 __all__ = ["VideoInfo", "probe"]
@@ -50,7 +49,7 @@ class VideoInfo:
 
 
 
-def probe(path: str | os.PathLike, size: int | None = None, fps=None) -> VideoInfo:
+def probe(path: str | os.PathLike, size: int | None = None, fps=None, upscale: bool = False) -> VideoInfo:
     """Describe a clip: frame size, exact frame rate, exact frame count, audio.
 
     Args:
@@ -60,6 +59,7 @@ def probe(path: str | os.PathLike, size: int | None = None, fps=None) -> VideoIn
             side rounded to the nearest integer (at least 1); ``None`` keeps the source size.
         fps: frame rate of an image folder (int, Fraction, float or str like ``"30000/1001"``);
             default 24. Video files carry their own rate, so passing ``fps`` for one is an error.
+        upscale: allow a ``size`` above the clip's long side (enlarging); refused by default.
 
     Returns:
         A :class:`VideoInfo`.
@@ -67,28 +67,29 @@ def probe(path: str | os.PathLike, size: int | None = None, fps=None) -> VideoIn
     Raises:
         VideoReadError: the path is missing, not a video, has no video stream, no decodable frame,
             or (folder) no images or images of different sizes.
-        ConfigError: ``size`` or ``fps`` is invalid.
+        ConfigError: ``size``, ``fps`` or ``upscale`` is invalid, or ``size`` is above the clip's
+            long side without ``upscale``.
     """
-    check_size(size)
+    check_size(size, upscale)
     path = check_input_path(path)
     if path.is_dir():
-        return _probe_folder(path, size, DEFAULT_FOLDER_FPS if fps is None else as_fps(fps))
+        return _probe_folder(path, size, DEFAULT_FOLDER_FPS if fps is None else as_fps(fps), upscale)
     if fps is not None:
         raise ConfigError(f"expected fps only for an image folder; the video {path} has its own frame rate")
-    return _probe_video(path, size)
+    return _probe_video(path, size, upscale)
 
 
-def _probe_folder(path: Path, size: int | None, fps: Fraction) -> VideoInfo:
+def _probe_folder(path: Path, size: int | None, fps: Fraction, upscale: bool) -> VideoInfo:
     files = folder_images(path)
     if not files:
         raise VideoReadError(f"expected image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {path}, got none")
     src_w, src_h = header_size(files[0])
+    width, height = fit_size(src_w, src_h, size, upscale)
     for file in files[1:]:
         got = header_size(file)
         if got != (src_w, src_h):
             raise VideoReadError(f"frame {file} has size {got[0]}x{got[1]}, expected {src_w}x{src_h} "
                                  f"like {files[0].name}")
-    width, height = fit_long_side(src_w, src_h, size)
     return VideoInfo(path=path, kind="folder", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=len(files), has_audio=False,
                      duration=float(len(files) / fps))
@@ -108,7 +109,7 @@ def _stream_fps(stream) -> Fraction | None:
     return None
 
 
-def _probe_video(path: Path, size: int | None) -> VideoInfo:
+def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     container = open_video(path)
     try:
         if not container.streams.video:
@@ -139,7 +140,7 @@ def _probe_video(path: Path, size: int | None) -> VideoInfo:
     else:
         count = packets
     src_w, src_h = frame_orientation(first, path).upright_size(first.width, first.height)
-    width, height = fit_long_side(src_w, src_h, size)
+    width, height = fit_size(src_w, src_h, size, upscale)
     return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,
                      duration=float(count / fps))
