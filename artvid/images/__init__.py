@@ -17,7 +17,7 @@ decoded array to a frame), :mod:`~artvid.images.files` (reading and writing imag
 """
 
 from artvid.images.arrays import array_to_rgb8, check_frame
-from artvid.images.files import load_image, save_image
+from artvid.images.files import load_image, open_image, save_image
 from artvid.images.sizing import fit_long_side, resize_long_side
 from artvid.images.tensors import to_frame, to_tensor
 
@@ -26,6 +26,7 @@ __all__ = [
     "check_frame",
     "fit_long_side",
     "load_image",
+    "open_image",
     "resize_long_side",
     "save_image",
     "to_frame",

@@ -9,6 +9,10 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -22,10 +26,48 @@ from artvid.images.sizing import fit_long_side, resize_long_side
 
 log = logging.getLogger(__name__)
 
-__all__ = ["load_image", "save_image"]
+__all__ = ["load_image", "open_image", "save_image"]
 
 # PIL modes that convert to RGB(A) without losing anything we keep.
 _PIL_TO_RGBA = {"LA", "PA", "RGBA", "RGBa", "La"}
+
+
+@contextmanager
+def open_image(path: Path) -> Iterator[Image.Image]:
+    """``PIL.Image.open`` with Pillow's decompression-bomb check answered in one line.
+
+    Above ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89 megapixels) Pillow warns with a
+    ``DecompressionBombWarning``, raw text on stderr; here the image is read (the user chose it)
+    and one line is logged instead. Above twice that Pillow refuses, and so does this, with an
+    :class:`~artvid.errors.ImageReadError` saying what to do.
+
+    Args:
+        path: image file.
+
+    Yields:
+        The open image, closed on exit.
+
+    Raises:
+        ImageReadError: the image has more pixels than Pillow's hard limit.
+        OSError: as ``PIL.Image.open`` (also ``UnidentifiedImageError``, ``ValueError``,
+            ``SyntaxError`` for malformed files).
+    """
+    with warnings.catch_warnings():
+        # Kept while the caller decodes too: Pillow checks again when some formats load.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(path)
+        except Image.DecompressionBombError as exc:
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            got = f"{int(found.group(1)):,} pixels" if found else str(exc)
+            raise ImageReadError(f"cannot read image {path}: expected at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels "
+                                 f"(Pillow's decompression-bomb limit), got {got}; shrink it first") from None
+        with img:
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit is not None and img.width * img.height > limit:
+                log.warning("%s is a very large image (%dx%d, %.0f megapixels); reading it anyway",
+                            path, img.width, img.height, img.width * img.height / 1e6)
+            yield img
 
 
 def _pil_to_array(img: Image.Image) -> np.ndarray:
@@ -58,7 +100,8 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         ``(H, W, 3) uint8`` RGB.
 
     Raises:
-        ImageReadError: the path is missing, not a file, or not a readable image.
+        ImageReadError: the path is missing, not a file, not a readable image, or larger than
+            Pillow's decompression-bomb limit (see :func:`open_image`).
         ValueError: ``max_side`` is not a positive int.
     """
     path = Path(path)
@@ -70,7 +113,7 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         raise ImageReadError(f"expected an image file, got a directory: {path}")
     arr = None
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img = ImageOps.exif_transpose(img)
             arr = _pil_to_array(img)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:

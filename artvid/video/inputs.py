@@ -7,10 +7,8 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import Image
-
 from artvid.errors import ConfigError, ImageReadError, VideoReadError
-from artvid.images import fit_long_side, load_image
+from artvid.images import fit_long_side, load_image, open_image
 
 __all__ = ["DEFAULT_FOLDER_FPS", "IMAGE_SUFFIXES", "as_fps", "check_input_path", "check_size", "fit_size",
            "folder_images", "header_size"]
@@ -89,14 +87,14 @@ def header_size(path: Path) -> tuple[int, int]:
     """``(width, height)`` of an image as :func:`load_image` will return it, from the header
     when Pillow can read it (EXIF rotations by 90 degrees swap the sides)."""
     try:
-        with Image.open(path) as img:
-            width, height = img.size
-            if img.getexif().get(0x0112) in (5, 6, 7, 8):
-                width, height = height, width
-            return width, height
-    except (OSError, ValueError, SyntaxError):
-        pass
-    try:
+        try:
+            with open_image(path) as img:
+                width, height = img.size
+                if img.getexif().get(0x0112) in (5, 6, 7, 8):
+                    width, height = height, width
+                return width, height
+        except (OSError, ValueError, SyntaxError):
+            pass
         frame = load_image(path)
     except ImageReadError as exc:
         raise VideoReadError(str(exc)) from None

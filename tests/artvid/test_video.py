@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from artvid.errors import ConfigError, VideoReadError, VideoWriteError
 from artvid.images import save_image
@@ -202,6 +204,19 @@ def test_unreadable_image_in_folder(tmp_path):
     (tmp_path / "000002.png").write_bytes(b"not a png")
     with pytest.raises(VideoReadError, match="000002.png"):
         probe(tmp_path)
+
+
+def test_folder_of_very_large_images(tmp_path, monkeypatch):
+    write_frames(tmp_path, smooth_frames(2))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", H * W - 1)  # Pillow warns: read, logged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert probe(tmp_path).frame_count == 2 and len(list(iter_frames(tmp_path))) == 2
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses
+    with pytest.raises(VideoReadError, match=r"000001\.png: expected at most 200 pixels"):
+        probe(tmp_path)
+    with pytest.raises(VideoReadError, match=r"frame 0: .*000001\.png: expected at most 200 pixels"):
+        next(iter_frames(tmp_path))
 
 
 def test_write_frames_round_trip(tmp_path):
