@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -217,3 +220,24 @@ def test_to_frame_rounds_and_clamps():
         to_frame(torch.zeros(2, 3, 4, 4))
     with pytest.raises(ValueError, match="torch.Tensor"):
         to_frame(np.zeros((3, 4, 4)))
+
+
+def test_very_large_image_is_read_with_one_log_line_and_no_warning(tmp_path, monkeypatch, caplog):
+    frame = textured_image(H, W)
+    path = save_image(tmp_path / "huge.png", frame)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", H * W - 1)  # Pillow now warns about this image
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a raw DecompressionBombWarning would fail here
+        with caplog.at_level(logging.WARNING, logger="artvid.images"):
+            loaded = load_image(path)
+    assert np.array_equal(loaded, frame)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path} is a very large image ({W}x{H}, 0 megapixels); reading it anyway"]
+
+
+def test_image_above_pillows_hard_limit_is_an_image_read_error(tmp_path, monkeypatch):
+    path = save_image(tmp_path / "bomb.png", textured_image(H, W))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2 * 100 pixels
+    with pytest.raises(ImageReadError, match=rf"bomb\.png: expected at most 200 pixels \(Pillow's "
+                                             rf"decompression-bomb limit\), got {H * W:,} pixels; shrink it first$"):
+        load_image(path)

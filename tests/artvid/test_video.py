@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from artvid.errors import ConfigError, VideoReadError, VideoWriteError
 from artvid.images import save_image
@@ -204,6 +206,19 @@ def test_unreadable_image_in_folder(tmp_path):
         probe(tmp_path)
 
 
+def test_folder_of_very_large_images(tmp_path, monkeypatch):
+    write_frames(tmp_path, smooth_frames(2))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", H * W - 1)  # Pillow warns: read, logged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert probe(tmp_path).frame_count == 2 and len(list(iter_frames(tmp_path))) == 2
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses
+    with pytest.raises(VideoReadError, match=r"000001\.png: expected at most 200 pixels"):
+        probe(tmp_path)
+    with pytest.raises(VideoReadError, match=r"frame 0: .*000001\.png: expected at most 200 pixels"):
+        next(iter_frames(tmp_path))
+
+
 def test_write_frames_round_trip(tmp_path):
     frames = translating_clip(3, H, W)
     paths = write_frames(tmp_path, frames)
@@ -224,7 +239,7 @@ def test_resize_long_side(tmp_path):
     small = probe(video, size=24)
     assert (small.width, small.height, small.source_width, small.source_height) == (24, 16, W, H)
     assert all(f.shape == (16, 24, 3) for f in iter_frames(video, size=24))
-    assert next(iter_frames(video, size=96)).shape == (64, 96, 3)  # enlarging works too
+    assert next(iter_frames(video, size=96, upscale=True)).shape == (64, 96, 3)  # enlarging works too
     (tmp_path / "f").mkdir()
     save_image(tmp_path / "f" / "1.png", textured_image(33, 47))
     info = probe(tmp_path / "f", size=20)
@@ -234,6 +249,30 @@ def test_resize_long_side(tmp_path):
         probe(video, size=0)
     with pytest.raises(ConfigError, match="size"):
         iter_frames(video, size=12.5)
+
+
+@pytest.mark.parametrize("kind", ["video", "folder"])
+def test_size_above_the_long_side_is_refused_unless_upscale(tmp_path, kind):
+    if kind == "video":
+        path = write_video(tmp_path / "v.mp4", smooth_frames(2))
+    else:
+        path = tmp_path / "f"
+        path.mkdir()
+        write_frames(path, smooth_frames(2))
+    message = r"^--size 100000 is larger than the clip's long side \(48 px\); add --upscale to enlarge$"
+    with pytest.raises(ConfigError, match=message):
+        probe(path, size=100000)
+    frames = iter_frames(path, size=100000)  # the size is known at the first frame
+    with pytest.raises(ConfigError, match=message):
+        next(frames)
+    assert (probe(path, size=W).width, next(iter_frames(path, size=W)).shape) == (W, (H, W, 3))  # not larger
+    info = probe(path, size=96, upscale=True)
+    assert (info.width, info.height) == (96, 64)
+    assert next(iter_frames(path, size=96, upscale=True)).shape == (64, 96, 3)
+    with pytest.raises(ConfigError, match="expected upscale to be True or False, got 'yes'"):
+        probe(path, size=96, upscale="yes")
+    with pytest.raises(ConfigError, match="upscale"):
+        iter_frames(path, upscale=1)
 
 
 @pytest.mark.parametrize("kind", ["video", "folder"])

@@ -1,0 +1,54 @@
+"""Long-side sizing: the one rule for how big a frame becomes when a ``size`` is asked for."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["fit_long_side", "resize_long_side"]
+
+
+def fit_long_side(width: int, height: int, size: int | None) -> tuple[int, int]:
+    """The ``(width, height)`` an image gets when its long side is scaled to ``size`` pixels.
+
+    The aspect ratio is kept; each side is rounded to the nearest integer (at least 1). Sides are
+    *not* forced to be even: the video writer pads odd sizes itself.
+
+    Args:
+        width: source width in pixels.
+        height: source height in pixels.
+        size: target long side in pixels, or ``None`` to keep the source size.
+
+    Returns:
+        ``(width, height)`` after scaling.
+
+    Raises:
+        ValueError: ``size`` is not a positive integer.
+    """
+    if size is None:
+        return width, height
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"expected size to be a positive int (long side in pixels), got {size!r}")
+    scale = size / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_long_side(frame: np.ndarray, size: int | None) -> np.ndarray:
+    """Resize ``frame`` so its long side is ``size`` pixels (see :func:`fit_long_side`).
+
+    Shrinking uses ``cv2.INTER_AREA`` (no aliasing), enlarging ``cv2.INTER_CUBIC``.
+
+    Args:
+        frame: ``(H, W, 3) uint8`` RGB.
+        size: target long side in pixels, or ``None`` to return ``frame`` unchanged.
+
+    Returns:
+        The resized frame, ``(H', W', 3) uint8``; ``frame`` itself when the size already fits.
+    """
+    height, width = frame.shape[:2]
+    new_w, new_h = fit_long_side(width, height, size)
+    if (new_w, new_h) == (width, height):
+        return frame
+    shrinking = new_w * new_h < width * height
+    interp = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    return cv2.resize(frame, (new_w, new_h), interpolation=interp)

@@ -1,0 +1,146 @@
+"""Probing a clip: frame size, exact frame rate, exact frame count and audio, as a VideoInfo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from artvid.errors import ConfigError, VideoReadError
+from artvid.video.avio import open_video
+from artvid.video.decode import decode_video, demux_count
+from artvid.video.inputs import (DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES, as_fps, check_input_path, check_size,
+                                 fit_size, folder_images, header_size)
+from artvid.video.orientation import frame_orientation
+
+__all__ = ["VideoInfo", "probe"]
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What :func:`probe` learns about a clip.
+
+    Attributes:
+        path: the clip (video file or image folder).
+        kind: ``"video"`` for a file, ``"folder"`` for a folder of images.
+        width: frame width after resizing to the requested long side.
+        height: frame height after resizing.
+        source_width: width of the frames in the file(s), as displayed: after a video's rotation
+            metadata (see :mod:`artvid.video.orientation`) or an image's EXIF orientation.
+        source_height: height of the frames in the file(s), as displayed.
+        fps: frame rate, exact (e.g. ``Fraction(30000, 1001)``).
+        frame_count: number of frames :func:`iter_frames` yields.
+        has_audio: whether the file has an audio stream (always ``False`` for folders).
+        duration: ``frame_count / fps`` in seconds.
+    """
+
+    path: Path
+    kind: Literal["video", "folder"]
+    width: int
+    height: int
+    source_width: int
+    source_height: int
+    fps: Fraction
+    frame_count: int
+    has_audio: bool
+    duration: float
+
+
+
+def probe(path: str | os.PathLike, size: int | None = None, fps=None, upscale: bool = False) -> VideoInfo:
+    """Describe a clip: frame size, exact frame rate, exact frame count, audio.
+
+    Args:
+        path: a video file, or a folder of images (png, jpg/jpeg, ppm, bmp, tif/tiff, webp; read in
+            natural name order; other files are ignored; all must have the same size).
+        size: long side of the frames :func:`iter_frames` yields, in pixels, aspect kept and each
+            side rounded to the nearest integer (at least 1); ``None`` keeps the source size.
+        fps: frame rate of an image folder (int, Fraction, float or str like ``"30000/1001"``);
+            default 24. Video files carry their own rate, so passing ``fps`` for one is an error.
+        upscale: allow a ``size`` above the clip's long side (enlarging); refused by default.
+
+    Returns:
+        A :class:`VideoInfo`.
+
+    Raises:
+        VideoReadError: the path is missing, not a video, has no video stream, no decodable frame,
+            or (folder) no images or images of different sizes.
+        ConfigError: ``size``, ``fps`` or ``upscale`` is invalid, or ``size`` is above the clip's
+            long side without ``upscale``.
+    """
+    check_size(size, upscale)
+    path = check_input_path(path)
+    if path.is_dir():
+        return _probe_folder(path, size, DEFAULT_FOLDER_FPS if fps is None else as_fps(fps), upscale)
+    if fps is not None:
+        raise ConfigError(f"expected fps only for an image folder; the video {path} has its own frame rate")
+    return _probe_video(path, size, upscale)
+
+
+def _probe_folder(path: Path, size: int | None, fps: Fraction, upscale: bool) -> VideoInfo:
+    files = folder_images(path)
+    if not files:
+        raise VideoReadError(f"expected image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in folder {path}, got none")
+    src_w, src_h = header_size(files[0])
+    width, height = fit_size(src_w, src_h, size, upscale)
+    for file in files[1:]:
+        got = header_size(file)
+        if got != (src_w, src_h):
+            raise VideoReadError(f"frame {file} has size {got[0]}x{got[1]}, expected {src_w}x{src_h} "
+                                 f"like {files[0].name}")
+    return VideoInfo(path=path, kind="folder", width=width, height=height, source_width=src_w,
+                     source_height=src_h, fps=fps, frame_count=len(files), has_audio=False,
+                     duration=float(len(files) / fps))
+
+
+def _stream_fps(stream) -> Fraction | None:
+    """The stream's frame rate: the average rate (frames / duration, which keeps a variable-rate
+    clip in sync with its audio when rewritten at a constant rate), replaced by FFmpeg's guessed
+    base rate when the two agree within 0.01 %, since timestamp jitter turns an average such as
+    30000/1001 into an unwieldy fraction."""
+    average, guessed = stream.average_rate, stream.guessed_rate
+    if average and guessed and abs(Fraction(guessed) / Fraction(average) - 1) < Fraction(1, 10000):
+        return Fraction(guessed.numerator, guessed.denominator)
+    for rate in (average, guessed, stream.base_rate):
+        if rate:
+            return Fraction(rate.numerator, rate.denominator)
+    return None
+
+
+def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
+    container = open_video(path)
+    try:
+        if not container.streams.video:
+            others = (f"{len(container.streams.audio)} audio stream(s)" if container.streams
+                      else "no streams at all: empty or truncated?")
+            raise VideoReadError(f"expected a video stream in {path}, got none ({others})")
+        stream = container.streams.video[0]
+        has_audio = bool(container.streams.audio)
+        fps = _stream_fps(stream)
+        claimed = stream.frames
+        packets, first = demux_count(container, stream)
+    finally:
+        container.close()
+    if first is None:
+        raise VideoReadError(f"expected at least one decodable video frame in {path}, got none "
+                             f"({packets} packet(s), {claimed} frame(s) claimed)")
+    if fps is None:
+        raise VideoReadError(f"expected a frame rate in {path}, got none")
+    if claimed and claimed != packets:
+        # The container's index disagrees with its data: the file is truncated or damaged. A
+        # render of the frames that happen to decode would silently be shorter than the clip.
+        count = sum(1 for _ in decode_video(path, quiet=True))
+        if count != claimed:
+            raise VideoReadError(
+                f"{path} is truncated or damaged: expected the {claimed} frames its index lists, "
+                f"got {count} decodable; re-encode it to keep those (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"
+            )
+    else:
+        count = packets
+    src_w, src_h = frame_orientation(first, path).upright_size(first.width, first.height)
+    width, height = fit_size(src_w, src_h, size, upscale)
+    return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
+                     source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,
+                     duration=float(count / fps))

@@ -1,0 +1,101 @@
+"""Reading a clip as a stream of frames, ``(H, W, 3) uint8`` RGB, one at a time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from artvid.errors import ConfigError, ImageReadError, VideoReadError
+from artvid.images import load_image, resize_long_side
+from artvid.video.avio import AV_ERRORS, av_reason, open_video
+from artvid.video.decode import decode_video
+from artvid.video.inputs import check_input_path, check_size, fit_size, folder_images, header_size
+from artvid.video.orientation import frame_orientation
+
+__all__ = ["iter_frames"]
+
+
+def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0,
+                stop: int | None = None, upscale: bool = False) -> Iterator[np.ndarray]:
+    """Stream the frames of a clip, one at a time.
+
+    Frames are decoded in order (frames before ``start`` are decoded and dropped, which is exact
+    whatever the keyframe layout), turned upright as the video's rotation metadata asks (see
+    :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
+    ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
+    :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
+
+    Args:
+        path: video file or image folder (see :func:`probe`).
+        size: long side in pixels (see :func:`probe`), or ``None`` for the source size.
+        start: index of the first frame to yield (0-based).
+        stop: index one past the last frame to yield; ``None`` reads to the end. A ``stop`` beyond
+            the clip is not an error.
+        upscale: allow a ``size`` above the clip's long side (enlarging); refused by default.
+
+    Returns:
+        An iterator of ``(H, W, 3) uint8`` RGB frames, ``(H, W)`` as in ``probe(path, size)``.
+
+    Raises:
+        VideoReadError: as :func:`probe` (raised here for a missing/unreadable path, during
+            iteration for a frame that cannot be read or a folder image of another size).
+        ConfigError: ``size``, ``start``, ``stop`` or ``upscale`` is invalid (raised here), or
+            ``size`` is above the clip's long side without ``upscale`` (raised at the first frame,
+            which tells the size; :func:`probe` raises it at once).
+    """
+    check_size(size, upscale)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ConfigError(f"expected start to be an int >= 0, got {start!r}")
+    if stop is not None and (isinstance(stop, bool) or not isinstance(stop, (int, np.integer)) or stop < start):
+        raise ConfigError(f"expected stop to be None or an int >= start ({start}), got {stop!r}")
+    path = check_input_path(path)
+    if path.is_dir():
+        files = folder_images(path)
+        if not files:
+            raise VideoReadError(f"expected image files in folder {path}, got none")
+        return _iter_folder(files, size, start, stop, upscale)
+    container = open_video(path)  # fail now, not at the first next()
+    has_video = bool(container.streams.video)
+    container.close()
+    if not has_video:
+        raise VideoReadError(f"expected a video stream in {path}, got none")
+    return _iter_video(path, size, start, stop, upscale)
+
+
+def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
+                upscale: bool) -> Iterator[np.ndarray]:
+    orientation = None
+    for index, frame in enumerate(decode_video(path)):
+        if stop is not None and index >= stop:
+            break
+        if orientation is None:  # the first frame's, as probe reports it, for the whole clip
+            orientation = frame_orientation(frame, path)
+            fit_size(frame.width, frame.height, size, upscale)  # the long side is the same upright
+        if index < start:
+            continue
+        try:
+            rgb = frame.to_ndarray(format="rgb24")
+        except AV_ERRORS as exc:
+            raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
+        yield resize_long_side(orientation.apply(rgb), size)
+
+
+def _iter_folder(files: list[Path], size: int | None, start: int, stop: int | None,
+                 upscale: bool) -> Iterator[np.ndarray]:
+    expected = None
+    for index, file in enumerate(files[start:stop], start=start):
+        try:
+            frame = load_image(file)
+        except ImageReadError as exc:
+            raise VideoReadError(f"frame {index}: {exc}") from None
+        if expected is None:
+            expected = header_size(files[0])
+            fit_size(*expected, size, upscale)
+        got = (frame.shape[1], frame.shape[0])
+        if got != expected:
+            raise VideoReadError(f"frame {file} has size {got[0]}x{got[1]}, expected {expected[0]}x{expected[1]} "
+                                 f"like {files[0].name}")
+        yield resize_long_side(frame, size)
