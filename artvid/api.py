@@ -48,6 +48,7 @@ def render(
     *,
     quality: str = "balanced",
     size: int | None = None,
+    upscale: bool = False,
     config: RenderConfig | None = None,
     device: str = "auto",
     work_dir: PathLike | None = None,
@@ -66,6 +67,7 @@ def render(
             PNGs; None = ``<clip>-<style>.mp4`` in the current folder.
         quality: Budget preset: ``draft``, ``balanced`` or ``paper``; settings override it.
         size: Long side of the frames in pixels (None = the clip's size).
+        upscale: Allow ``size`` above the clip's own long side.
         config: A complete :class:`artvid.config.RenderConfig` instead of ``quality``, ``size``
             and settings.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
@@ -90,8 +92,8 @@ def render(
 
     styles = _paths(style)
     if config is None:
-        config = build_config(quality, size=size, **split_settings(settings))
-    elif settings or size is not None:
+        config = build_config(quality, size=size, upscale=upscale, **split_settings(settings))
+    elif settings or size is not None or upscale:
         raise ConfigError("give either config= or quality/size/settings, not both")
     output = Path(output) if output is not None else default_output(Path(clip), styles[0])
     options = RunOptions(

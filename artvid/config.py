@@ -55,24 +55,30 @@ class RenderConfig:
         flow: Flow method, parameters and long-term offsets.
         schedule: Passes, budgets and initialisation.
         size: Long side of the frames in pixels (None = the clip's size).
+        upscale: Allow ``size`` above the clip's own long side; refused otherwise, since a typo
+            such as ``--size 100000`` would ask for more memory than any machine has.
     """
 
     stylize: StylizeConfig = field(default_factory=StylizeConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     size: int | None = setting(None, help="Long side of the frames in pixels (default: native).", min=16)
+    upscale: bool = setting(False, help="Allow a --size above the clip's own long side (enlarged frames).")
 
     def __post_init__(self) -> None:
         if self.size is not None and self.size < 16:
             raise ConfigError(f"size must be at least 16 pixels, got {self.size}")
 
 
-def build_config(quality: Quality | str = Quality.BALANCED, size: int | None = None, **overrides: dict[str, Any]) -> RenderConfig:
+def build_config(
+    quality: Quality | str = Quality.BALANCED, size: int | None = None, upscale: bool = False, **overrides: dict[str, Any]
+) -> RenderConfig:
     """A :class:`RenderConfig` from a preset and explicit per-stage overrides.
 
     Args:
         quality: The preset.
         size: Long side in pixels.
+        upscale: Allow ``size`` above the clip's long side.
         **overrides: ``stylize=``, ``flow=``, ``schedule=`` dicts of field values that win over
             the preset.
     """
@@ -90,7 +96,7 @@ def build_config(quality: Quality | str = Quality.BALANCED, size: int | None = N
         if unknown_fields:
             raise ConfigError(f"unknown {name} settings {sorted(unknown_fields)}")
         built[name] = cls(**values)
-    return RenderConfig(size=size, **built)
+    return RenderConfig(size=size, upscale=upscale, **built)
 
 
 def split_settings(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:

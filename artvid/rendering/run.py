@@ -116,7 +116,7 @@ def render(
     if not styles:
         raise ConfigError("at least one style image is needed")
     check_output(output, [clip, *styles])
-    info = video.probe(clip, size=config.size)
+    info = video.probe(clip, size=config.size, upscale=config.upscale)
     plan = plan_render(info.frame_count, config)
     style_frames = [images.load_image(path) for path in styles]
     device = resolve_device(options.device)
@@ -139,7 +139,7 @@ def render(
     check_not_input(work_path, [clip, *styles])
     with WorkDir(work_path, manifest, fresh=options.fresh) as work:
         _heal(work, plan)
-        _extract_content(clip, config.size, info.frame_count, work)
+        _extract_content(clip, config, info.frame_count, work)
         done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
         write_output(clip, output, info, work, config.schedule.passes)
     return RenderSummary(
@@ -213,10 +213,10 @@ def _manifest_config(config: RenderConfig) -> dict[str, Any]:
     return described
 
 
-def _extract_content(clip: Path, size: int | None, frame_count: int, work: WorkDir) -> None:
+def _extract_content(clip: Path, config: RenderConfig, frame_count: int, work: WorkDir) -> None:
     missing = [i for i in range(frame_count) if not work.has_content(i)]
     if not missing:
         return
-    for index, frame in enumerate(video.iter_frames(clip, size=size, start=missing[0]), missing[0]):
+    for index, frame in enumerate(video.iter_frames(clip, size=config.size, start=missing[0], upscale=config.upscale), missing[0]):
         if index in missing:
             work.save_content(index, frame)
