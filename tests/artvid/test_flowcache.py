@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import flow
-from artvid import flowcache
+from artvid.flowcache import store
 from artvid.errors import ConfigError, FlowCacheError
 from artvid.flowcache import FlowCache, FlowConfig, decode_entry, encode_entry, pairs_for
 from tests.helpers import translating_clip, write_frame_folder
@@ -146,14 +146,14 @@ def test_full_disk_keeps_finished_entries(clip, tmp_path, monkeypatch):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig())
     cache.ensure([(0, 1)], workers=1, progress=False)
     before = cache_files(tmp_path / "cache")
-    real_write = flowcache._atomic_write
+    real_write = store._atomic_write
 
     def full(path, data):
         if path.suffix == ".avfc":
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(flowcache, "_atomic_write", full)
+    monkeypatch.setattr(store, "_atomic_write", full)
     with pytest.raises(FlowCacheError, match="disk is full"):
         cache.ensure(pairs_for(6, (1,)), workers=1, progress=False)
     assert cache_files(tmp_path / "cache") == before
