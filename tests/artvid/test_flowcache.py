@@ -1,7 +1,9 @@
 """The on-disk flow cache: keys, entries, integrity, resume, parallel fill, export."""
 
 import errno
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -209,3 +211,16 @@ def test_killed_flow_run_resumes_to_an_identical_cache(tmp_path):
     assert 0 < len(partial) < len(expected), "the run should have been killed part way"
     assert _run_flow_cli(folder, interrupted).wait(timeout=120) == 0
     assert cache_files(interrupted) == expected
+
+
+def test_exported_files_honour_the_umask(tmp_path):
+    folder = tmp_path / "clip"
+    write_frame_folder(folder, translating_clip(3, 24, 32, DX, DY))
+    out = tmp_path / "export"
+    cmd = [sys.executable, "-m", "artvid", "flow", str(folder), "--cache-dir", str(tmp_path / "cache"),
+           "--workers", "1", "--export", str(out), "-q"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120, preexec_fn=lambda: os.umask(0o022))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert len(modes) == 8 and set(modes.values()) == {0o644}, modes
+    cache_modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert cache_modes == {0o644}
