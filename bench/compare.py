@@ -23,10 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
-# flow package: the repository root takes its place.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import cv2
 import numpy as np
 

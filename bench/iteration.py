@@ -37,10 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
-# flow package: the repository root takes its place.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_CONTENT = DATA / "sintel" / "alley_1_clean" / "frame_0001.png"
 DEFAULT_STYLE = DATA / "paintings" / "starry_night.jpg"

@@ -1,26 +1,23 @@
 """How many Sintel ground-truth occlusions each consistency check catches.
 
-For alley_1_clean and market_5_final (frames 2 -> 3), flows from DeepFlow and DIS medium, prints the
-share of GT-occluded pixels marked unreliable (rel < 0.5) and the share of visible pixels kept
-reliable (rel >= 0.5), invalid pixels excluded, for every check in ``flow.CHECKS``.
+For alley_1_clean and market_5_final (frames 2 -> 3), flows from every registered method with its
+default parameters (DIS medium, DeepFlow), prints the share of GT-occluded pixels marked unreliable
+(rel < 0.5) and the share of visible pixels kept reliable (rel >= 0.5), invalid pixels excluded,
+for every check in ``flow.CHECKS``.
 
-Run: ``python bench/occlusion.py [DATA_DIR]`` (default ``../shared/data`` next to the repo).
+Run: ``python bench/occlusion.py [DATA_DIR] [--methods dis ...]`` (default ``../shared/data`` next to the repo).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
-# flow package: the repository root takes its place.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
-import flow  # noqa: E402
+import flow
 
 SEQUENCES = ("alley_1_clean", "market_5_final")
 
@@ -39,7 +36,7 @@ def _gray(path: Path) -> np.ndarray:
     return image
 
 
-def main(data: Path) -> None:
+def main(data: Path, methods: list[str]) -> None:
     print(f"{'sequence':16s} {'flow':9s} {'check':12s} {'occl. caught':>12s} {'visible kept':>12s}")
     for seq in SEQUENCES:
         folder = data / "sintel" / seq
@@ -47,7 +44,7 @@ def main(data: Path) -> None:
         invalid = _gray(folder / "invalid" / "frame_0002.png") > 127
         occluded = (_gray(folder / "occlusions" / "frame_0002.png") > 127) & ~invalid
         visible = ~occluded & ~invalid
-        for method in ("deepflow", "dis"):
+        for method in methods:
             t0 = time.perf_counter()
             flow_ab, flow_ba = flow.estimate(a, b, method), flow.estimate(b, a, method)
             t_flow = time.perf_counter() - t0
@@ -64,5 +61,9 @@ def main(data: Path) -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).resolve().parents[2] / "shared" / "data"
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else default)
+    parser.add_argument("data", type=Path, nargs="?", default=default, help="folder holding sintel/")
+    parser.add_argument("--methods", nargs="+", default=list(flow.method_names()), choices=flow.method_names())
+    args = parser.parse_args()
+    main(args.data, args.methods)

@@ -21,10 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
-# flow package: the repository root takes its place.
-sys.path[0] = str(ROOT)
-
 from artvid import video  # noqa: E402
 from artvid.compare import CompareConfig, run_compare  # noqa: E402
 from artvid.config import build_config  # noqa: E402

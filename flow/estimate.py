@@ -1,4 +1,4 @@
-"""Dense optical flow between two RGB frames with OpenCV (DIS, DeepFlow).
+"""Dense optical flow between two RGB frames, by any registered estimator (see ``flow.registry``).
 
 Convention used everywhere in artvid: ``estimate(a, b)`` is defined on ``a``'s grid with
 ``a(p) ≈ b(p + flow(p))``, exactly like OpenCV's ``calc(I0, I1)``.
@@ -6,66 +6,14 @@ Convention used everywhere in artvid: ``estimate(a, b)`` is defined on ``a``'s g
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import cv2
 import numpy as np
 
-from flow.errors import FlowMethodError, FlowShapeError
-from flow.validate import check_frame
-
-logger = logging.getLogger(__name__)
-
-METHODS = ("dis", "deepflow")
-
-DIS_PRESETS = {
-    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-}
-
-# DIS tunables: name -> (OpenCV setter, type). Values not given explicitly come from the preset.
-_DIS_SETTERS = {
-    "finest_scale": ("setFinestScale", int),
-    "patch_size": ("setPatchSize", int),
-    "patch_stride": ("setPatchStride", int),
-    "gradient_descent_iterations": ("setGradientDescentIterations", int),
-    "variational_refinement_iterations": ("setVariationalRefinementIterations", int),
-    "variational_refinement_alpha": ("setVariationalRefinementAlpha", float),
-    "variational_refinement_gamma": ("setVariationalRefinementGamma", float),
-    "variational_refinement_delta": ("setVariationalRefinementDelta", float),
-    "use_mean_normalization": ("setUseMeanNormalization", bool),
-    "use_spatial_propagation": ("setUseSpatialPropagation", bool),
-}
-
-# OpenCV's own preset values (checked against OpenCV 5.0's getters), spelled out so that every
-# setting is explicit and hashable. Untouched: "medium" already gives a non-occluded EPE of 0.29 px
-# on Sintel alley_1 (bound 0.35), see tests/flow/test_sintel.py.
-_DIS_PRESET_VALUES: dict[str, dict[str, Any]] = {
-    "ultrafast": dict(finest_scale=2, patch_size=8, patch_stride=4, gradient_descent_iterations=12,
-                      variational_refinement_iterations=0),
-    "fast": dict(finest_scale=2, patch_size=8, patch_stride=4, gradient_descent_iterations=16,
-                 variational_refinement_iterations=5),
-    "medium": dict(finest_scale=1, patch_size=8, patch_stride=3, gradient_descent_iterations=25,
-                   variational_refinement_iterations=5),
-}
-_DIS_COMMON = dict(
-    variational_refinement_alpha=20.0,
-    variational_refinement_gamma=10.0,
-    variational_refinement_delta=5.0,
-    use_mean_normalization=True,
-    use_spatial_propagation=True,
-)
-
-# OpenCV 5's Python binding of createOptFlow_DeepFlow() exposes no setters and no read/write of its
-# settings (sigma 0.6, alpha 1, delta 0.5, gamma 5, 5 fixed-point and 25 SOR iterations, downscale
-# factor 0.95 are fixed in C++), so DeepFlow has no tunable parameters here.
-_DEEPFLOW_DEFAULTS: dict[str, Any] = {}
-
-
-def _unknown_method(method: object) -> FlowMethodError:
-    return FlowMethodError(f"unknown flow method: expected one of {', '.join(METHODS)}, got {method!r}")
+from flow.errors import FlowShapeError
+from flow.registry import get
+from flow.validate import check_frame, describe
 
 
 def default_params(method: str) -> dict[str, Any]:
@@ -74,7 +22,7 @@ def default_params(method: str) -> dict[str, Any]:
     The flow cache hashes this into its key, so it lists every setting that changes the result.
 
     Args:
-        method: one of ``METHODS``.
+        method: a registered method name (see ``flow.method_names()``).
 
     Returns:
         A new dict, e.g. ``{"preset": "medium", "finest_scale": 1, ...}`` for DIS, ``{}`` for DeepFlow.
@@ -82,11 +30,7 @@ def default_params(method: str) -> dict[str, Any]:
     Raises:
         FlowMethodError: for an unknown method.
     """
-    if method == "dis":
-        return resolve_params("dis", {})
-    if method == "deepflow":
-        return dict(_DEEPFLOW_DEFAULTS)
-    raise _unknown_method(method)
+    return get(method).default_params()
 
 
 def resolve_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -97,63 +41,7 @@ def resolve_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
     Raises:
         FlowMethodError: for an unknown method, an unknown parameter or a value of the wrong kind.
     """
-    if method == "deepflow":
-        allowed: tuple[str, ...] = tuple(_DEEPFLOW_DEFAULTS)
-        if params:
-            unknown = sorted(params)
-            raise FlowMethodError(
-                f"unknown parameter(s) {', '.join(unknown)} for deepflow: expected none "
-                "(OpenCV's DeepFlow binding exposes no settings)"
-            )
-        return dict(_DEEPFLOW_DEFAULTS)
-    if method != "dis":
-        raise _unknown_method(method)
-    allowed = ("preset", *_DIS_SETTERS)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise FlowMethodError(
-            f"unknown parameter(s) {', '.join(unknown)} for dis: expected some of {', '.join(allowed)}"
-        )
-    preset = params.get("preset", "medium")
-    if preset not in DIS_PRESETS:
-        raise FlowMethodError(f"unknown dis preset: expected one of {', '.join(DIS_PRESETS)}, got {preset!r}")
-    out: dict[str, Any] = {"preset": preset, **_DIS_PRESET_VALUES[preset], **_DIS_COMMON}
-    for name, value in params.items():
-        if name == "preset":
-            continue
-        kind = _DIS_SETTERS[name][1]
-        if kind is bool:
-            ok = isinstance(value, (bool, np.bool_))
-        elif kind is int:
-            ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-        else:
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-        if not ok:
-            raise FlowMethodError(f"dis parameter {name}: expected {kind.__name__}, got {value!r}")
-        if kind is not bool and value < 0:
-            raise FlowMethodError(f"dis parameter {name}: expected a value >= 0, got {value!r}")
-        out[name] = kind(value)
-    if out["patch_size"] < 1 or not 1 <= out["patch_stride"] <= out["patch_size"]:
-        raise FlowMethodError(
-            "dis parameters: expected 1 <= patch_stride <= patch_size, "
-            f"got patch_size={out['patch_size']}, patch_stride={out['patch_stride']}"
-        )
-    return out
-
-
-def _gray(frame: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-
-
-def _dis(gray_a: np.ndarray, gray_b: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-    dis = cv2.DISOpticalFlow_create(DIS_PRESETS[params["preset"]])
-    for name, (setter, _) in _DIS_SETTERS.items():
-        getattr(dis, setter)(params[name])
-    return dis.calc(gray_a, gray_b, None)
-
-
-def _deepflow(gray_a: np.ndarray, gray_b: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-    return cv2.optflow.createOptFlow_DeepFlow().calc(gray_a, gray_b, None)
+    return get(method).resolve_params(dict(params))
 
 
 def estimate(a: np.ndarray, b: np.ndarray, method: str = "dis", **params: Any) -> np.ndarray:
@@ -163,9 +51,10 @@ def estimate(a: np.ndarray, b: np.ndarray, method: str = "dis", **params: Any) -
     ``flow_cur_to_prev``, the flow that warps the previous frame onto the current one.
 
     Args:
-        a: (H, W, 3) uint8 RGB frame (converted to grayscale inside, as both methods need).
+        a: (H, W, 3) uint8 RGB frame (converted to grayscale for estimators that need it).
         b: (H, W, 3) uint8 RGB frame of the same size.
-        method: ``"dis"`` (fast, default) or ``"deepflow"`` (slower, the paper's choice).
+        method: a registered method: ``"dis"`` (fast, default), ``"deepflow"`` (slower, the
+            paper's choice) or one registered with ``flow.register``.
         **params: method settings; for DIS ``preset`` in ``"ultrafast"``, ``"fast"``, ``"medium"``
             (default) and the tunables listed by ``default_params("dis")``. DeepFlow takes none.
 
@@ -173,17 +62,24 @@ def estimate(a: np.ndarray, b: np.ndarray, method: str = "dis", **params: Any) -
         (H, W, 2) float32 flow in pixels, ``[..., 0]`` = dx, ``[..., 1]`` = dy.
 
     Raises:
-        FlowShapeError: when a frame is not (H, W, 3) uint8 or the sizes differ.
+        FlowShapeError: when a frame is not (H, W, 3) uint8, the sizes differ, or the estimator
+            returns something other than an (H, W, 2) float array.
         FlowMethodError: for an unknown method or parameter.
     """
     check_frame(a, "a")
     check_frame(b, "b")
     if a.shape != b.shape:
         raise FlowShapeError(f"b: expected the shape of a {a.shape}, got {b.shape}")
-    resolved = resolve_params(method, params)
-    gray_a, gray_b = _gray(np.ascontiguousarray(a)), _gray(np.ascontiguousarray(b))
-    if method == "dis":
-        flow = _dis(gray_a, gray_b, resolved)
-    else:
-        flow = _deepflow(gray_a, gray_b, resolved)
+    estimator = get(method)
+    resolved = estimator.resolve_params(dict(params))
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    if estimator.input == "gray":
+        a, b = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+    flow = estimator.estimate(a, b, resolved)
+    if not (
+        isinstance(flow, np.ndarray) and flow.shape == (*a.shape[:2], 2) and np.issubdtype(flow.dtype, np.floating)
+    ):
+        raise FlowShapeError(
+            f"{method} estimator result: expected ({a.shape[0]}, {a.shape[1]}, 2) float, got {describe(flow)}"
+        )
     return np.ascontiguousarray(flow, dtype=np.float32)

@@ -7,7 +7,7 @@ leaves a half-written file that a cache could later mistake for a complete one.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import cv2
@@ -27,14 +27,26 @@ MASK_SUFFIXES = (".pgm", ".png")
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new temporary file beside ``path``, then rename it over ``path``.
+
+    The temporary file is created like ``open()`` creates one (mode 0666 less the umask), not
+    with mkstemp's private 0600, so written files are as readable as any other output. Its name
+    is random and created exclusively, so concurrent writers of one path never share it.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -1,7 +1,9 @@
 """The on-disk flow cache: keys, entries, integrity, resume, parallel fill, export."""
 
 import errno
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 
 import flow
-from artvid import flowcache
+from artvid.flowcache import store
 from artvid.errors import ConfigError, FlowCacheError
 from artvid.flowcache import FlowCache, FlowConfig, decode_entry, encode_entry, pairs_for
 from tests.helpers import translating_clip, write_frame_folder
@@ -146,14 +148,14 @@ def test_full_disk_keeps_finished_entries(clip, tmp_path, monkeypatch):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig())
     cache.ensure([(0, 1)], workers=1, progress=False)
     before = cache_files(tmp_path / "cache")
-    real_write = flowcache._atomic_write
+    real_write = store._atomic_write
 
     def full(path, data):
         if path.suffix == ".avfc":
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(flowcache, "_atomic_write", full)
+    monkeypatch.setattr(store, "_atomic_write", full)
     with pytest.raises(FlowCacheError, match="disk is full"):
         cache.ensure(pairs_for(6, (1,)), workers=1, progress=False)
     assert cache_files(tmp_path / "cache") == before
@@ -209,3 +211,16 @@ def test_killed_flow_run_resumes_to_an_identical_cache(tmp_path):
     assert 0 < len(partial) < len(expected), "the run should have been killed part way"
     assert _run_flow_cli(folder, interrupted).wait(timeout=120) == 0
     assert cache_files(interrupted) == expected
+
+
+def test_exported_files_honour_the_umask(tmp_path):
+    folder = tmp_path / "clip"
+    write_frame_folder(folder, translating_clip(3, 24, 32, DX, DY))
+    out = tmp_path / "export"
+    cmd = [sys.executable, "-m", "artvid", "flow", str(folder), "--cache-dir", str(tmp_path / "cache"),
+           "--workers", "1", "--export", str(out), "-q"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120, preexec_fn=lambda: os.umask(0o022))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert len(modes) == 8 and set(modes.values()) == {0o644}, modes
+    cache_modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert cache_modes == {0o644}

@@ -1,6 +1,9 @@
 """Flow and mask files: round trips and every FlowFileError branch."""
 
+import os
+import stat
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +138,34 @@ def test_write_flow_png(tmp_path):
         write_flow_png(tmp_path / "f.jpg", flow)
     with pytest.raises(FlowFileError, match="writable"):
         write_flow_png(tmp_path / "no" / "f.png", flow)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_honour_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        write_flo(tmp_path / "f.flo", np.zeros((3, 4, 2), np.float32))
+        write_mask(tmp_path / "m.pgm", np.ones((3, 4), np.float32))
+        write_flow_png(tmp_path / "c.png", np.zeros((3, 4, 2), np.float32))
+    finally:
+        os.umask(old)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {
+        "f.flo": mode, "m.pgm": mode, "c.png": mode
+    }
+
+
+def test_concurrent_writers_use_distinct_temporaries(tmp_path, monkeypatch):
+    from flow import io
+
+    seen = []
+    real_replace = os.replace
+
+    def record(src, dst):
+        seen.append(Path(src).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", record)
+    for _ in range(2):
+        write_flo(tmp_path / "f.flo", np.zeros((3, 4, 2), np.float32))
+    assert len(set(seen)) == 2 and all(name.startswith(".f.flo.") for name in seen)
+    assert [p.name for p in tmp_path.iterdir()] == ["f.flo"]

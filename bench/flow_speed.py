@@ -8,8 +8,8 @@ Part 2 (``--overlap``) renders the example clip twice with the same settings, on
 flow cache (flow computed in background threads while the optimiser runs) and once with a full
 one, and prints the ratio of the two wall times (issue target: at most 1.15).
 
-    python bench/flow.py                 # part 1
-    python bench/flow.py --overlap       # parts 1 and 2
+    python bench/flow_speed.py                 # part 1
+    python bench/flow_speed.py --overlap       # parts 1 and 2
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# `python bench/NAME.py` puts bench/ first on sys.path, where bench/flow.py would shadow the
-# flow package: the repository root takes its place.
-sys.path[0] = str(ROOT)
+import flow
+from artvid.flowcache import FlowCache, FlowConfig, pairs_for
 
-from artvid.flowcache import FlowCache, FlowConfig, pairs_for  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def fill_seconds(clip: Path, size: int | None, method: str, workers: int) -> tuple[float, int]:
@@ -89,10 +86,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clip", type=Path, default=ROOT / "examples" / "sintel.mp4")
     parser.add_argument("--size", type=int, default=None)
-    parser.add_argument("--methods", nargs="+", default=["dis", "deepflow"])
+    parser.add_argument("--methods", nargs="+", default=list(flow.method_names()), choices=flow.method_names())
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--overlap", action="store_true", help="also time a render with an empty vs a full cache")
-    parser.add_argument("--overlap-method", default="deepflow", help="flow method of the overlap render")
+    parser.add_argument("--overlap-method", default="deepflow", choices=flow.method_names(), help="flow method of the overlap render")
     parser.add_argument("--iterations", type=int, default=20, help="iterations per frame of the overlap render")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
