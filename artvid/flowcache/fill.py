@@ -83,7 +83,9 @@ class Filler:
         frames: deque[tuple[int, np.ndarray]] = deque(maxlen=self.window)
         last = max(self.needed)
         first = min(a for pairs in self.needed.values() for a, _ in pairs)
-        clip = video.iter_frames(self.cache.clip, size=self.cache.size, start=first, stop=last + 1)
+        clip = video.iter_frames(
+            self.cache.clip, size=self.cache.size, start=first, stop=last + 1, upscale=self.cache.upscale
+        )
         for index, frame in enumerate(clip, first):
             frames.append((index, frame))
             for pair in self.needed.get(index, ()):

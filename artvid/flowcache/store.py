@@ -62,17 +62,23 @@ class FlowCache:
         size: Long side in pixels the frames are resized to, or None for the native size.
         config: Flow settings.
         clip_hash: The clip's :func:`artvid.video.content_hash`, when the caller has it already.
+        upscale: Allow ``size`` above the clip's own long side.
 
     Raises:
         VideoReadError: If the clip cannot be read.
+        ConfigError: If ``size`` would enlarge the clip without ``upscale``.
         FlowCacheError: If the cache folder cannot be created or written.
     """
 
-    def __init__(self, root: Path, clip: Path, size: int | None, config: FlowConfig, clip_hash: str | None = None) -> None:
+    def __init__(
+        self, root: Path, clip: Path, size: int | None, config: FlowConfig, clip_hash: str | None = None,
+        upscale: bool = False,
+    ) -> None:
         self.clip = Path(clip)
         self.size = size
+        self.upscale = upscale
         self.config = config
-        self.info = video.probe(self.clip, size=size)
+        self.info = video.probe(self.clip, size=size, upscale=upscale)
         self.clip_hash = clip_hash or video.content_hash(self.clip)
         self.key = self._key()
         self.dir = Path(root) / self.key

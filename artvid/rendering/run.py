@@ -155,7 +155,9 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> 
     frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
     flows = None
     if plan.flow_pairs:
-        cache = FlowCache(options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash)
+        cache = FlowCache(
+            options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash, upscale=config.upscale
+        )
         flows = cache.start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
         stylize=frame_stylizer, warp=flow_warper(flows) if flows is not None else _no_flow,
