@@ -12,7 +12,7 @@ import pytest
 
 from artvid import images
 from artvid.config import build_config
-from artvid.errors import OutputIsInputError, VideoWriteError, WorkDirError, WorkDirInUseError
+from artvid.errors import ConfigError, OutputIsInputError, VideoWriteError, WorkDirError, WorkDirInUseError
 from artvid.rendering import RunOptions, render
 from artvid.stylize import Stylizer
 from artvid.workdir import WorkDir
@@ -171,3 +171,11 @@ def test_interrupted_and_damaged_renders_end_identical_to_an_undisturbed_one(tmp
     render(clip, [style], out, config, options(tmp_path, cache_dir=cache))
     assert set(killed) == set(hooks)  # every kind of interruption happened
     assert {p.name: p.read_bytes() for p in sorted(out.glob("*.png"))} == expected
+
+
+def test_a_size_above_the_clips_own_is_refused_unless_upscale(tmp_path, clip, style):
+    with pytest.raises(ConfigError, match="--size 100000 is larger than the clip's long side .* --upscale"):
+        render(clip, [style], tmp_path / "out", build_config(size=100000, schedule=FAST), options(tmp_path))
+    assert not (tmp_path / "out").exists()
+    summary = render(clip, [style], tmp_path / "big", build_config(size=48, upscale=True, schedule=FAST), options(tmp_path))
+    assert summary.size == [38, 48]
