@@ -52,6 +52,8 @@ class PerceptualScorer:
             memory_format=torch.channels_last
         )
         self.grams = None
+        self.metric_names: tuple[str, ...] = ("content_loss",)
+        """The loss names :meth:`losses` returns, in report order."""
         if config.style is not None:
             try:
                 style = load_image(config.style)
@@ -60,6 +62,7 @@ class PerceptualScorer:
             with torch.inference_mode():
                 feats = self.encoder(self._batch([style_target(style, width, height)]))
                 self.grams = {layer: losses.gram_matrix(feats[layer]) for layer in metrics.STYLE_LAYERS}
+            self.metric_names = ("style_loss", "content_loss")
 
     def _batch(self, frames: Sequence[np.ndarray]):
         stacked = np.stack(frames)  # (B, H, W, 3) uint8

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-import flow
 from artvid import metrics
 from artvid.compare.config import REFERENCE_NAME, CompareConfig
 from artvid.compare.flows import flow_source
@@ -69,29 +68,25 @@ def run_compare(
 
     metric_names = list(metrics.TEMPORAL_METRICS)
     if perceptual is not None:
-        metric_names += (["style_loss"] if perceptual.grams is not None else []) + ["content_loss"]
+        metric_names += perceptual.metric_names
     temporal = (("short", 1), ("long", config.long_term))
 
-    window: deque[np.ndarray] = deque(maxlen=config.long_term + 1)  # (H, W, 3·inputs) float32 per frame
+    window: deque[list[np.ndarray]] = deque(maxlen=config.long_term + 1)  # one frame per input, float32
     rows: list[dict[str, Any]] = []
     from tqdm import tqdm
 
     frame_lists = aligned_frames(inputs, long_side, width, height, n)
     bar = tqdm(frame_lists, total=n, desc="compare", unit="frame", disable=not progress, dynamic_ncols=True)
     for t, frames in enumerate(bar):
-        # All inputs side by side along channels: one warp per pair serves every input.
-        window.append(np.concatenate(frames, axis=2).astype(np.float32) / 255.0)
+        window.append([frame.astype(np.float32) / 255.0 for frame in frames])
         values = [{"input": i.name, "frame": t} | {m: math.nan for m in metric_names} for i in inputs]
         for which, k in temporal:
             spec = source.pair(t, k)
             if spec is None:
                 continue
-            stack = {idx: window[len(window) - 1 - (t - idx)] for idx in (spec.grid, spec.other)}
-            warped = flow.warp(stack[spec.other], spec.flow_grid_to_other, border="replicate")
-            weight = metrics.valid_weight(spec.flow_grid_to_other, spec.weight)
-            for b, row in enumerate(values):
-                sl = slice(3 * b, 3 * b + 3)
-                errs = metrics.errors_from_warped(stack[spec.grid][..., sl], warped[..., sl], weight)
+            grid, other = (window[len(window) - 1 - (t - idx)] for idx in (spec.grid, spec.other))
+            scores = metrics.pair_errors_batch(grid, other, spec.flow_grid_to_other, spec.weight)
+            for row, errs in zip(values, scores):
                 if which == "short":
                     row.update(ruder=errs["ruder"], lai_ewarp=errs["lai_ewarp"], rmse_short=errs["rmse"])
                 else:

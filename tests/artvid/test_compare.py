@@ -104,7 +104,7 @@ def test_gt_flow_metric_is_zero_for_exactly_warped_clip(shared_data, tmp_path):
     warped = flow.warp(frames[2].astype(np.float32) / 255, fl, border="replicate")
     noisy = np.random.default_rng(0).uniform(0, 1, warped.shape).astype(np.float32)
     grid = np.where(weight[..., None] > 0, warped, noisy)
-    errs = metrics.pair_errors(grid, frames[2], fl, weight)
+    (errs,) = metrics.pair_errors_batch([grid], [frames[2]], fl, weight)
     assert errs["ruder"] == 0.0 and errs["lai_ewarp"] == 0.0 and errs["rmse"] == 0.0
 
     # Through files (uint8) the same clip is zero up to rounding: |d| <= 0.5/255 per channel.
