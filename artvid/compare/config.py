@@ -50,7 +50,8 @@ class CompareConfig:
         long_term: Frame interval of the long-term RMSE (CCPL uses 10).
         size: Evaluation long side in pixels; None = CONTENT's long side capped at
             :data:`DEFAULT_MAX_SIDE`. Every input is resized to CONTENT's frame size at it.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` for the VGG encoder.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` for the VGG encoder,
+            resolved once by :func:`artvid.device.resolve_device` when a comparison starts.
         weights: VGG19 weights (see :func:`artvid.encoder.load_encoder`).
         perceptual: Compute style/content losses (needs the VGG encoder); False gives temporal
             metrics only.
@@ -68,7 +69,7 @@ class CompareConfig:
     )
     long_term: int = setting(10, help="Interval of the long-term metric.", min=2)
     size: int | None = setting(None, help="Evaluation long side (default: CONTENT's, capped at 512).", min=16)
-    device: str = setting("cpu", help="auto, cpu, cuda, cuda:N or mps.")
+    device: str = setting("auto", help="auto, cpu, cuda, cuda:N or mps.")
     weights: str = setting("original", help="VGG19 weights for the style and content losses.")
     perceptual: bool = setting(True, help="Compute style and content losses (needs the VGG encoder).")
     cache_dir: Path | None = setting(None, help="Flow cache root.")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from artvid import metrics
-from artvid.compare.config import CompareConfig
 from artvid.compare.sources import resize_to
-from artvid.device import resolve_device
 from artvid.errors import ArtvidError, CompareError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def style_target(style: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -35,9 +38,20 @@ def style_target(style: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class PerceptualScorer:
-    """Style loss to the style image and content loss to the content frame, batched per frame."""
+    """Style loss to the style image and content loss to the content frame, batched per frame.
 
-    def __init__(self, config: CompareConfig, width: int, height: int) -> None:
+    Args:
+        device: The resolved device of the VGG encoder (:func:`artvid.device.resolve_device`).
+        weights: VGG19 weights (see :func:`artvid.encoder.load_encoder`).
+        style: Style image; None = no style loss.
+        width, height: Evaluation frame size (the style image is scaled to its pixel count).
+
+    Raises:
+        CompareError: The style image cannot be read.
+        WeightsError: The VGG weights cannot be loaded.
+    """
+
+    def __init__(self, device: torch.device, weights: str, style: Path | None, width: int, height: int) -> None:
         import torch
 
         from artvid import losses
@@ -45,22 +59,22 @@ class PerceptualScorer:
         from artvid.images import load_image
 
         self.torch = torch
-        self.device = resolve_device(config.device)
+        self.device = device
         layers = metrics.STYLE_LAYERS + (metrics.CONTENT_LAYER,)
         # channels_last convolutions run about 20% faster on CPU (oneDNN); results agree to 1e-6.
-        self.encoder = load_encoder(config.weights, layers=layers, device=self.device).to(
+        self.encoder = load_encoder(weights, layers=layers, device=self.device).to(
             memory_format=torch.channels_last
         )
         self.grams = None
         self.metric_names: tuple[str, ...] = ("content_loss",)
         """The loss names :meth:`losses` returns, in report order."""
-        if config.style is not None:
+        if style is not None:
             try:
-                style = load_image(config.style)
+                image = load_image(style)
             except ArtvidError as exc:
-                raise CompareError(f"style image {config.style}: cannot be read ({exc})") from None
+                raise CompareError(f"style image {style}: cannot be read ({exc})") from None
             with torch.inference_mode():
-                feats = self.encoder(self._batch([style_target(style, width, height)]))
+                feats = self.encoder(self._batch([style_target(image, width, height)]))
                 self.grams = {layer: losses.gram_matrix(feats[layer]) for layer in metrics.STYLE_LAYERS}
             self.metric_names = ("style_loss", "content_loss")
 

@@ -28,6 +28,7 @@ from artvid.compare.flows import flow_source
 from artvid.compare.perceptual import PerceptualScorer
 from artvid.compare.result import CompareInput, CompareResult
 from artvid.compare.sources import aligned_frames, default_names, eval_size, probe
+from artvid.device import resolve_device
 from artvid.errors import CompareError, ConfigError
 
 
@@ -49,7 +50,9 @@ def run_compare(
     Raises:
         CompareError: An input is missing or unreadable, has another frame count than CONTENT,
             or the ground-truth flow does not fit (message names the file).
-        ConfigError: ``config.names`` does not match the inputs, or a bad device.
+        ConfigError: ``config.names`` does not match the inputs.
+        DeviceError: ``config.device`` is unknown or not available here (raised before any
+            flow is computed).
         FlowCacheError, WeightsError: The flow cache or VGG weights cannot be used.
     """
     content = Path(content)
@@ -63,8 +66,10 @@ def run_compare(
     info, inputs = _probe_inputs(content, stylized, names)
     n = info.frame_count
     long_side, width, height = eval_size(info.width, info.height, config.size)
+    # Resolved once, before minutes of flow, like render does.
+    device = resolve_device(config.device) if config.perceptual else None
     source = flow_source(content, (info.width, info.height), long_side, (width, height), n, config, progress)
-    perceptual = PerceptualScorer(config, width, height) if config.perceptual else None
+    perceptual = PerceptualScorer(device, config.weights, config.style, width, height) if device is not None else None
 
     metric_names = list(metrics.TEMPORAL_METRICS)
     if perceptual is not None:
