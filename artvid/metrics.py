@@ -60,9 +60,6 @@ import flow
 TEMPORAL_METRICS: tuple[str, ...] = ("ruder", "lai_ewarp", "rmse_short", "rmse_long")
 """Names of the temporal metrics, in report order."""
 
-PERCEPTUAL_METRICS: tuple[str, ...] = ("style_loss", "content_loss")
-"""Names of the per-frame perceptual metrics, in report order."""
-
 STYLE_LAYERS: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 
@@ -117,54 +114,6 @@ def masked_squared_error(current: np.ndarray, warped: np.ndarray, weight: np.nda
     return float(np.dot(sq.ravel(), w.ravel().astype(np.float64))), float(w.sum(dtype=np.float64))
 
 
-def ruder_temporal_error(current: np.ndarray, warped: np.ndarray, weight: np.ndarray) -> float:
-    """Ruder et al. 2016 temporal error of one frame pair: ``Σ_p w(p)‖d(p)‖² / (3·H·W)``.
-
-    Args:
-        current: ``(H, W, 3)`` ``O_t``, uint8 or float in ``[0, 1]``.
-        warped: ``(H, W, 3)`` ``ω(O_{t−1})`` on ``t``'s grid.
-        weight: ``(H, W)`` reliability ``c`` of the flow, in ``[0, 1]``, on ``t``'s grid.
-
-    Returns:
-        The error, ``>= 0``.
-    """
-    sq_sum, _ = masked_squared_error(current, warped, weight)
-    height, width = weight.shape
-    return sq_sum / (3 * height * width)
-
-
-def lai_warping_error(current: np.ndarray, warped: np.ndarray, weight: np.ndarray) -> float:
-    """Lai et al. 2018 E_warp of one frame pair: ``Σ_p w(p)‖d(p)‖² / (3·Σ_p w(p))``.
-
-    Normalised per channel as in Lai's released evaluation script (see the module docstring).
-
-    Args:
-        current: ``(H, W, 3)`` ``O_t``, uint8 or float in ``[0, 1]``.
-        warped: ``(H, W, 3)`` the other frame warped onto ``t``'s grid.
-        weight: ``(H, W)`` non-occlusion mask ``M`` (binary, or a soft weight) on ``t``'s grid.
-
-    Returns:
-        The error, or NaN when ``Σ_p w(p) = 0``.
-    """
-    sq_sum, w_sum = masked_squared_error(current, warped, weight)
-    return sq_sum / (3 * w_sum) if w_sum > 0 else math.nan
-
-
-def masked_rmse(current: np.ndarray, warped: np.ndarray, weight: np.ndarray) -> float:
-    """Masked RMSE of one frame pair (ReReVST / CCPL): ``sqrt(Σ_p w‖d‖² / (3·Σ_p w))``.
-
-    Args:
-        current: ``(H, W, 3)`` ``O_t``, uint8 or float in ``[0, 1]``.
-        warped: ``(H, W, 3)`` the other frame (1 apart: short-term; ``k`` apart: long-term)
-            warped onto ``t``'s grid.
-        weight: ``(H, W)`` validity mask on ``t``'s grid.
-
-    Returns:
-        The RMSE in ``[0, 1]`` units, or NaN when ``Σ_p w(p) = 0``.
-    """
-    return math.sqrt(lai_warping_error(current, warped, weight))
-
-
 def valid_weight(flow_cur_to_other: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``weight`` with pixels whose flow target leaves the frame set to 0.
 
@@ -200,26 +149,36 @@ def errors_from_warped(current: np.ndarray, warped: np.ndarray, weight: np.ndarr
     return {"ruder": sq_sum / (3 * height * width), "lai_ewarp": lai, "rmse": math.sqrt(lai)}
 
 
-def pair_errors(
-    current: np.ndarray, other: np.ndarray, flow_cur_to_other: np.ndarray, weight: np.ndarray
-) -> dict[str, float]:
-    """Ruder, Lai and RMSE errors of one frame pair.
+def pair_errors_batch(
+    currents: Sequence[np.ndarray], others: Sequence[np.ndarray], flow_cur_to_other: np.ndarray, weight: np.ndarray
+) -> list[dict[str, float]]:
+    """Ruder, Lai and RMSE errors of the same frame pair in several clips sharing one flow.
 
-    Warps ``other`` onto ``current``'s grid (bilinear, :func:`flow.warp`; out-of-frame targets
-    read the nearest edge pixel but get weight 0 through :func:`valid_weight`) and evaluates the
-    three formulas of the module docstring.
+    Warps every ``others[b]`` onto ``currents[b]``'s grid in one call (bilinear,
+    :func:`flow.warp`; out-of-frame targets read the nearest edge pixel but get weight 0 through
+    :func:`valid_weight`) and evaluates the three formulas of the module docstring per clip.
+    Equal to scoring each clip alone: the warp is per channel.
 
     Args:
-        current: ``(H, W, 3)`` ``O_t``, uint8 or float in ``[0, 1]``.
-        other: ``(H, W, 3)`` ``O_s`` on its own grid.
+        currents: ``B`` frames ``O_t``, each ``(H, W, 3)`` uint8 or float in ``[0, 1]``.
+        others: ``B`` frames ``O_s`` on their own grid, the same shape as ``currents``.
         flow_cur_to_other: ``(H, W, 2)`` flow on ``t``'s grid with ``I_t(p) ≈ I_s(p + flow(p))``.
         weight: ``(H, W)`` reliability / non-occlusion mask on ``t``'s grid.
 
     Returns:
-        ``{"ruder": …, "lai_ewarp": …, "rmse": …}``.
+        ``B`` dicts ``{"ruder": …, "lai_ewarp": …, "rmse": …}``.
+
+    Raises:
+        ValueError: On a frame that is not ``(H, W, 3)``, mismatched shapes or a ``B`` that
+            differs between ``currents`` and ``others``.
     """
-    warped = flow.warp(as_float_image(other, "other"), flow_cur_to_other, border="replicate")
-    return errors_from_warped(current, warped, valid_weight(flow_cur_to_other, weight))
+    if len(currents) != len(others) or not currents:
+        raise ValueError(f"others: expected {len(currents)} frames like currents (at least 1), got {len(others)}")
+    # All clips side by side along channels: one warp serves every clip.
+    stacked = np.concatenate([as_float_image(other, "other") for other in others], axis=2)
+    warped = flow.warp(stacked, flow_cur_to_other, border="replicate")
+    valid = valid_weight(flow_cur_to_other, weight)
+    return [errors_from_warped(cur, warped[..., 3 * b : 3 * b + 3], valid) for b, cur in enumerate(currents)]
 
 
 def nanmean(values: Sequence[float]) -> float:
@@ -228,46 +187,13 @@ def nanmean(values: Sequence[float]) -> float:
     return float(np.mean(finite)) if finite else math.nan
 
 
-def style_loss_frame(features: Mapping[str, "object"], target_grams: Mapping[str, "object"]) -> float:
-    """Style loss of one frame against the style image (Gatys et al. 2016, Eq. 5; unweighted).
-
-    ``Σ_l MSE(G_l(frame), G_l(style))`` over :data:`STYLE_LAYERS`, with Gram matrices normalised
-    by ``C·H·W`` exactly as the stylizer's :func:`artvid.losses.style_loss`.
-
-    Args:
-        features: ``{layer: (1, C, H, W) tensor}`` of the frame, from the stylizer's encoder.
-        target_grams: ``{layer: (1, C, C) tensor}`` Gram matrices of the style image.
-
-    Returns:
-        The loss as a Python float.
-    """
-    from artvid import losses
-
-    return float(losses.style_loss(features, target_grams, STYLE_LAYERS))
-
-
-def content_loss_frame(features: Mapping[str, "object"], content_features: Mapping[str, "object"]) -> float:
-    """Content loss of one frame against its content frame (Gatys et al. 2016, Eq. 1; unweighted).
-
-    The ``relu4_2`` feature MSE, as the stylizer's :func:`artvid.losses.content_loss`.
-
-    Args:
-        features: ``{layer: (1, C, H, W) tensor}`` of the output frame.
-        content_features: The same for the content frame.
-
-    Returns:
-        The loss as a Python float.
-    """
-    from artvid import losses
-
-    return float(losses.content_loss(features[CONTENT_LAYER], content_features[CONTENT_LAYER]))
-
-
 def style_losses_batch(features: Mapping[str, "object"], target_grams: Mapping[str, "object"]) -> list[float]:
-    """:func:`style_loss_frame` of every image of a batch, with one Gram product per layer.
+    """Style loss of every image of a batch against the style image (Gatys et al. 2016, Eq. 5; unweighted).
 
-    Equal to ``style_loss_frame`` applied to each image alone (``MSE`` is a mean over the
-    ``C×C`` Gram entries of one image), but one batched ``bmm`` per layer instead of one per image.
+    ``Σ_l MSE(G_l(image), G_l(style))`` over :data:`STYLE_LAYERS`, with Gram matrices normalised
+    by ``C·H·W``: equal to the stylizer's :func:`artvid.losses.style_loss` applied to each image
+    alone (``MSE`` is a mean over the ``C×C`` Gram entries of one image), but one batched ``bmm``
+    per layer instead of one per image.
 
     Args:
         features: ``{layer: (B, C, H, W) tensor}``.
@@ -287,7 +213,10 @@ def style_losses_batch(features: Mapping[str, "object"], target_grams: Mapping[s
 
 
 def content_losses_batch(features: Mapping[str, "object"], content_features: Mapping[str, "object"]) -> list[float]:
-    """:func:`content_loss_frame` of every image of a batch against one content frame.
+    """Content loss of every image of a batch against one content frame (Gatys et al. 2016, Eq. 1; unweighted).
+
+    The ``relu4_2`` feature MSE of each image, equal to the stylizer's
+    :func:`artvid.losses.content_loss` applied to each image alone.
 
     Args:
         features: ``{layer: (B, C, H, W) tensor}`` of the output frames.

@@ -9,6 +9,12 @@
                      style image) of every input
     side_by_side.mp4 CONTENT and every input next to each other, each labelled with its name,
                      at the evaluation size, for looking at flicker
+
+The plot is drawn on matplotlib's non-interactive Agg canvas, never through pyplot's global
+backend. matplotlib keeps its configuration and font cache in a private folder next to the flow
+cache (``matplotlib`` beside :func:`artvid.flowcache.default_cache_dir`, so
+``~/.cache/artvid/matplotlib`` by default) instead of ``~/.config/matplotlib``, unless the user
+set ``MPLCONFIGDIR``; its font-manager log lines ("building the font cache") are silenced.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import csv
 import json
 import logging
 import math
+import os
+import sys
 from pathlib import Path
 
 import cv2
@@ -86,16 +94,36 @@ def write_csv(result: CompareResult, path: Path) -> Path:
     return path
 
 
+def _matplotlib_dir() -> Path:
+    """matplotlib's private config and font-cache folder: ``matplotlib`` beside the flow cache."""
+    from artvid.flowcache import default_cache_dir
+
+    return default_cache_dir().parent / "matplotlib"
+
+
+def _prepare_matplotlib() -> None:
+    """Point matplotlib at :func:`_matplotlib_dir` and quiet its font manager, before its import.
+
+    matplotlib reads ``MPLCONFIGDIR`` once, when it is first imported; a process that imported it
+    already (or a user who set ``MPLCONFIGDIR``) keeps its own folder.
+    """
+    if "matplotlib" not in sys.modules and not os.environ.get("MPLCONFIGDIR"):
+        os.environ["MPLCONFIGDIR"] = str(_matplotlib_dir())
+    # Building the font cache logs a warning, which reaches stderr even without logging set up.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
 def write_plot(result: CompareResult, path: Path) -> Path:
     """Per-frame Ruder temporal error and style loss (or content loss) of every input, as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    _prepare_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     perceptual = "style_loss" if "style_loss" in result.metric_names else "content_loss"
     panels = ["ruder"] + ([perceptual] if perceptual in result.metric_names else [])
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3 * len(panels)), squeeze=False, sharex=True)
+    fig = Figure(figsize=(8, 3 * len(panels)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)
     for ax, metric in zip(axes[:, 0], panels):
         for item in result.inputs:
             rows = [r for r in result.rows if r["input"] == item.name]
@@ -110,7 +138,6 @@ def write_plot(result: CompareResult, path: Path) -> Path:
     axes[-1, 0].set_xlabel("frame")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
 
 

@@ -2,6 +2,7 @@
 
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -11,7 +12,7 @@ import pytest
 import flow
 from artvid import metrics, video
 from artvid.compare import CompareConfig, run_compare
-from artvid.errors import CompareError, ConfigError
+from artvid.errors import CompareError, ConfigError, DeviceError
 from tests.helpers import textured_image, translating_clip
 
 SINTEL = ("alley_1_clean", "market_5_final")
@@ -104,7 +105,7 @@ def test_gt_flow_metric_is_zero_for_exactly_warped_clip(shared_data, tmp_path):
     warped = flow.warp(frames[2].astype(np.float32) / 255, fl, border="replicate")
     noisy = np.random.default_rng(0).uniform(0, 1, warped.shape).astype(np.float32)
     grid = np.where(weight[..., None] > 0, warped, noisy)
-    errs = metrics.pair_errors(grid, frames[2], fl, weight)
+    (errs,) = metrics.pair_errors_batch([grid], [frames[2]], fl, weight)
     assert errs["ruder"] == 0.0 and errs["lai_ewarp"] == 0.0 and errs["rmse"] == 0.0
 
     # Through files (uint8) the same clip is zero up to rounding: |d| <= 0.5/255 per channel.
@@ -232,3 +233,33 @@ def test_names_must_match_inputs(tmp_path):
         run_compare(content, [content], CompareConfig(names=("a", "b"), perceptual=False), progress=False)
     with pytest.raises(ConfigError, match="at least one STYLIZED"):
         run_compare(content, [], CompareConfig(perceptual=False), progress=False)
+
+
+def test_device_defaults_to_auto_and_is_resolved_once_like_render(tmp_path, monkeypatch):
+    import artvid.compare.run
+    from artvid.device import resolve_device
+
+    assert CompareConfig().device == "auto"
+    asked = []
+
+    def spy(name):
+        asked.append(name)
+        return resolve_device(name)
+
+    monkeypatch.setattr(artvid.compare.run, "resolve_device", spy)
+    content = _folder(tmp_path, "content", translating_clip(3, 24, 32))
+    config = CompareConfig(flow_method="dis", long_term=2, cache_dir=tmp_path / "cache", workers=1)
+    result = run_compare(content, [content], config, progress=False)
+    assert asked == ["auto"]
+    assert result.settings["device"] == str(resolve_device("auto"))
+    # Temporal metrics alone need no device.
+    run_compare(content, [content], replace(config, perceptual=False), progress=False)
+    assert asked == ["auto"]
+
+
+def test_unknown_device_is_refused_before_any_flow_is_computed(tmp_path):
+    content = _folder(tmp_path, "content", translating_clip(3, 24, 32))
+    config = CompareConfig(flow_method="dis", device="abacus", cache_dir=tmp_path / "cache", workers=1)
+    with pytest.raises(DeviceError, match="unknown device 'abacus'"):
+        run_compare(content, [content], config, progress=False)
+    assert not (tmp_path / "cache").exists()

@@ -3,6 +3,10 @@
 import csv
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +15,8 @@ from artvid import video
 from artvid.compare import CompareConfig, run_compare
 from artvid.report import format_table, summary_json, tile, write_report
 from tests.helpers import translating_clip
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +83,57 @@ def test_tile_lays_out_labelled_panels():
     assert grid.shape == (2 * (10 + 18), 3 * 12, 3)
     assert (grid[18:28, :12] == 50).all()  # first image below its label strip
     assert (grid[28 + 18 :, 12:] == 0).all()  # empty cells stay black
+
+
+# Environment a fresh process must not inherit: it decides where matplotlib writes.
+_MPL_ENV = ("MPLCONFIGDIR", "MPLBACKEND", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARTVID_CACHE", "HOME", "PYTHONPATH")
+
+
+_PLOT_SCRIPT = """
+import math, sys
+from fractions import Fraction
+from pathlib import Path
+from artvid.compare import CompareInput, CompareResult
+from artvid.report import write_report
+
+rows = [{"input": "content", "frame": t, "ruder": math.nan if t == 0 else 0.1 * t} for t in range(3)]
+result = CompareResult(
+    Path("clip.mp4"), (CompareInput("content", Path("clip.mp4"), True, 32, 24),), 32, 24, Fraction(10), 3,
+    ("ruder",), rows, {"content": {"ruder": 0.15}}, {"ruder": 2}, {"flow": "test"},
+)
+write_report(result, Path(sys.argv[1]), side_by_side=False)
+# matplotlib logs this only when building the cache takes over 5 s: stand in for a slow machine.
+import logging
+logging.getLogger("matplotlib.font_manager").warning("Matplotlib is building the font cache; this may take a moment.")
+"""
+
+
+def _write_report_in_fresh_process(tmp_path, **env_extra):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in _MPL_ENV}
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT), **env_extra)
+    done = subprocess.run(
+        [sys.executable, "-c", _PLOT_SCRIPT, str(tmp_path / "out")], env=env, cwd=ROOT, capture_output=True,
+        text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return home, done.stderr
+
+
+def test_plot_keeps_matplotlib_out_of_the_home_config_and_quiet(tmp_path):
+    home, stderr = _write_report_in_fresh_process(tmp_path)
+    assert not (home / ".config" / "matplotlib").exists()
+    assert not (home / ".cache" / "matplotlib").exists()
+    private = home / ".cache" / "artvid" / "matplotlib"
+    assert list(private.glob("fontlist*.json")), "matplotlib's font cache belongs in artvid's cache"
+    assert "font" not in stderr.lower(), stderr
+
+
+def test_plot_respects_the_users_mplconfigdir(tmp_path):
+    mine = tmp_path / "mine"
+    home, stderr = _write_report_in_fresh_process(tmp_path, MPLCONFIGDIR=str(mine))
+    assert list(mine.glob("fontlist*.json"))
+    assert not (home / ".cache" / "artvid" / "matplotlib").exists()
+    assert not (home / ".config" / "matplotlib").exists()
