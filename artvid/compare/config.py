@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
 
 from artvid.errors import ConfigError
 from artvid.settings import setting
@@ -20,19 +19,18 @@ DEFAULT_MAX_SIDE = 512
 REFERENCE_NAME = "content"
 """Row name of the CONTENT clip (the reference floor)."""
 
-FlowMethod = Literal["dis", "deepflow"]
-
-
 def check_flow_method(method: object) -> None:
-    """Refuse a flow estimator name compare cannot use (the one place compare checks it).
+    """Refuse a flow estimator name that is not registered (the one place compare checks it).
 
     Args:
         method: The estimator name from the configuration.
 
     Raises:
-        ConfigError: ``method`` is not one of :data:`FlowMethod`'s names.
+        ConfigError: ``method`` is not one of :func:`flow.method_names`.
     """
-    names = get_args(FlowMethod)
+    import flow
+
+    names = flow.method_names()
     if method not in names:
         raise ConfigError(f"flow method: expected {' or '.join(repr(n) for n in names)}, got {method!r}")
 
@@ -64,7 +62,7 @@ class CompareConfig:
     gt_flow: Path | None = setting(
         None, help="Sintel-layout ground truth (flow/, occlusions/, invalid/) instead of estimated flow."
     )
-    flow_method: FlowMethod = setting(
+    flow_method: str = setting(
         "deepflow", help="Estimator for CONTENT's flow (differs from render's default on purpose)."
     )
     long_term: int = setting(10, help="Interval of the long-term metric.", min=2)

@@ -75,6 +75,7 @@ class EstimatedFlow:
             content,
             long_side,
             FlowConfig(method=config.flow_method, long_term=self.offsets),
+            upscale=True,  # the evaluation size, like the frames, may enlarge CONTENT
         )
         pairs = [(t - k, t) for t in range(1, frame_count) for k in self.offsets if t - k >= 0]
         self.cache.ensure(pairs, workers=config.workers, progress=progress)

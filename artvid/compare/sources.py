@@ -83,7 +83,8 @@ def _frames(path: Path, role: str, size: int | None, expected: int) -> Iterator[
 
     count = 0
     try:
-        for frame in video.iter_frames(path, size=size):
+        # Every input is read at CONTENT's evaluation size, which may enlarge a smaller input.
+        for frame in video.iter_frames(path, size=size, upscale=True):
             if count == expected:
                 raise CompareError(f"{role} {path}: expected {expected} frames like CONTENT, got more")
             count += 1
