@@ -133,13 +133,19 @@ def stylize_image(
     Returns:
         A JSON-friendly summary: output, size, iterations, seconds, losses, device.
     """
+    from artvid.images import check_image_output
     from artvid.multipass import Init, ScheduleConfig
+    from artvid.outputs import check_not_input
     from artvid.still import stylize_image as run_still
     from artvid.stylize import StylizeConfig
 
+    styles = _paths(style)
+    # Refused before the optimisation, which may take minutes.
+    check_image_output(output)
+    check_not_input(Path(output), [Path(content), *styles])
     iterations = iterations or ScheduleConfig().iterations_first
     return run_still(
-        Path(content), _paths(style), Path(output), StylizeConfig(**settings), iterations=iterations,
+        Path(content), styles, Path(output), StylizeConfig(**settings), iterations=iterations,
         init=Init(init), seed=seed, size=size, device=device, progress=progress,
     )
 

@@ -148,6 +148,34 @@ def _cv2_read(path: Path) -> np.ndarray | None:
     return np.ascontiguousarray(arr)
 
 
+_SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF",
+                 ".tiff": "TIFF", ".ppm": "PPM", ".webp": "WEBP"}
+
+
+def check_image_output(path: str | os.PathLike) -> str:
+    """Refuse an image output that :func:`save_image` could not write, before any work is done.
+
+    Args:
+        path: The output file.
+
+    Returns:
+        Pillow's format name for the suffix.
+
+    Raises:
+        VideoWriteError: The suffix is not an image format, or the folder is missing or not
+            writable.
+    """
+    path = Path(path)
+    fmt = _SAVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise VideoWriteError(f"expected an image suffix ({', '.join(sorted(_SAVE_FORMATS))}), got {path.name!r}")
+    if not path.parent.is_dir():
+        raise VideoWriteError(f"output folder does not exist: {path.parent}")
+    if not os.access(path.parent, os.W_OK):
+        raise VideoWriteError(f"output folder is not writable: {path.parent}")
+    return fmt
+
+
 def save_image(path: str | os.PathLike, frame: np.ndarray) -> Path:
     """Write a frame to an image file atomically (temp file in the same folder, then rename).
 
@@ -168,13 +196,7 @@ def save_image(path: str | os.PathLike, frame: np.ndarray) -> Path:
     """
     check_frame(frame)
     path = Path(path)
-    formats = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF",
-               ".tiff": "TIFF", ".ppm": "PPM", ".webp": "WEBP"}
-    fmt = formats.get(path.suffix.lower())
-    if fmt is None:
-        raise VideoWriteError(f"expected an image suffix ({', '.join(sorted(formats))}), got {path.name!r}")
-    if not path.parent.is_dir():
-        raise VideoWriteError(f"output folder does not exist: {path.parent}")
+    fmt = check_image_output(path)
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     try:
         encoded = io.BytesIO()
