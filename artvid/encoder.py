@@ -68,6 +68,39 @@ def _conv_in_out(name: str) -> tuple[int, int]:
     return (3 if block == 1 else widths[block - 2]), out
 
 
+def feature_shapes(height: int, width: int, deepest: str) -> list[tuple[str, int, int, int]]:
+    """``(layer, C, h, w)`` of every VGG19 layer up to ``deepest`` for a ``height × width`` input.
+
+    Convolutions keep the size (3×3, padding 1); each 2×2 stride-2 pooling halves it, rounding
+    down, as :class:`Encoder` does.
+
+    Raises:
+        ConfigError: ``deepest`` is not a layer name.
+    """
+    if deepest not in LAYER_NAMES:
+        raise ConfigError(f"expected a VGG19 layer name from {', '.join(LAYER_NAMES)}, got {deepest!r}")
+    shapes = []
+    channels, h, w = 3, height, width
+    for name in LAYER_NAMES[: LAYER_NAMES.index(deepest) + 1]:
+        if name.startswith("conv"):
+            channels = _conv_in_out(name)[1]
+        elif name.startswith("pool"):
+            h, w = h // 2, w // 2
+        shapes.append((name, channels, h, w))
+    return shapes
+
+
+def parameter_count(deepest: str) -> int:
+    """Number of weights and biases of the VGG19 convolutions up to ``deepest``."""
+    last = LAYER_NAMES.index(deepest)
+    count = 0
+    for name in CONV_NAMES:
+        if LAYER_NAMES.index(name) <= last:
+            c_in, c_out = _conv_in_out(name)
+            count += c_out * c_in * 9 + c_out
+    return count
+
+
 class Encoder(nn.Module):
     """VGG19 features by layer name, truncated after the deepest requested layer.
 
