@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -258,12 +259,30 @@ def _load(path: Path) -> dict:
     if not path.is_file():
         raise WeightsError(f"expected a VGG19 weights file at {path}, got no such file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch.load's warnings about pickle protocols ask users to file torch issues.
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many unrelated types for a corrupt file
-        raise WeightsError(f"expected a torch state dict in {path}, got an unreadable file ({exc})") from exc
+        raise WeightsError(
+            f"cannot read VGG19 weights from {path}: not a weights file (unreadable: {_load_failure(exc)})"
+        ) from None
     if not isinstance(state, dict):
         raise WeightsError(f"expected a state dict (dict of tensors) in {path}, got {type(state).__name__}")
     return state
+
+
+def _load_failure(exc: Exception) -> str:
+    """The cause of a failed ``torch.load`` in a few words.
+
+    torch's own message for a pickle it refuses goes on to advise ``weights_only=False``, i.e.
+    running the file's code: never pass that on for a file we could not vouch for.
+    """
+    text = str(exc)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].split("Check the documentation", 1)[0]
+    text = " ".join(text.split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _read_state_dict_file(path: Path) -> tuple[dict[str, tuple[Tensor, Tensor]], str]:
