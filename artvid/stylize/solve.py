@@ -19,7 +19,7 @@
   reference, and the reported losses are those of the point before it.
 * Failure (a deviation too): the safeguard would hide absurd settings, returning the start image
   (and, with a loss that is never finite, losses of 0). A level whose best loss is not finite, or
-  whose image never left its start while every step was rejected, raises
+  that ends at its start after more than a few steps rejected as diverging, raises
   :class:`~artvid.errors.StylizeError` naming the likely cause.
 * GPU synchronisation: an iteration reads nothing back to the host. The safeguard's decisions
   are ``torch.where`` on the device; the loss is read only for the callback (every
@@ -50,8 +50,8 @@ _TRUST_LAST_AFTER = 10
 """Runs this long whose last evaluated loss is their best keep the last step unevaluated."""
 _RESTART_FACTOR = 2.0
 """A loss above this multiple of the best one seen sends the optimiser back to the best point."""
-_STUCK_AFTER = 5
-"""A level with more rejected steps than this, all of them, and no move at all has failed."""
+_STUCK_AFTER = 3
+"""A level that rejects more steps than this as diverging and ends at its start has failed."""
 
 Callback = Callable[[int, dict[str, float]], None]
 Evaluate = Callable[[Tensor], dict[str, Tensor]]
@@ -177,8 +177,9 @@ def _check_progress(
 ) -> None:
     """Raise :class:`StylizeError` for a level that cannot have done what was asked.
 
-    One host read, at the end of the level. A legitimately converged start (zero gradient) is
-    not a failure: its steps are not rejected.
+    One host read, at the end of the level. A start that is already optimal (zero gradient) is
+    not a failure: its steps are not rejected; nor is a short run that keeps its start after a
+    few rejected steps (the safeguard at work).
     """
     finite, moved, rejected = torch.stack(
         [torch.isfinite(best_loss).long(), (x != start).any().long(), rejections]
@@ -189,10 +190,10 @@ def _check_progress(
             f"(content {config.content_weight:g}, style {config.style_weight:g}, tv {config.tv_weight:g}, "
             f"temporal {config.temporal_weight:g})"
         )
-    if not moved and rejected > _STUCK_AFTER and rejected >= ran - 1:
+    if not moved and rejected > _STUCK_AFTER:
         raise StylizeError(
-            f"expected the image to move from its start, got all {rejected} steps rejected as diverging: "
-            f"learning_rate {config.learning_rate:g} or a loss weight is too large"
+            f"expected the image to move from its start, got {rejected} of {ran} steps rejected as diverging "
+            f"and none kept: learning_rate {config.learning_rate:g} or a loss weight is too large"
         )
 
 
