@@ -1,7 +1,12 @@
-"""Resolving ``--device`` once, at the start of a run (torch is imported only when called)."""
+"""Resolving ``--device`` once, at the start of a run, and out-of-memory errors as clear messages.
+
+torch is imported only when a function is called.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from artvid.errors import DeviceError
@@ -37,3 +42,35 @@ def resolve_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda", "mps"):
         raise DeviceError(f"unsupported device {name!r}: expected auto, cpu, cuda, cuda:N or mps")
     return device
+
+
+_OUT_OF_MEMORY_MARKERS = ("DefaultCPUAllocator", "not enough memory", "out of memory")
+"""Texts of the RuntimeErrors an allocator raises when memory runs out (CPU, CUDA, MPS)."""
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure of any device (CUDA, CPU or MPS)."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(marker in str(exc) for marker in _OUT_OF_MEMORY_MARKERS)
+
+
+@contextlib.contextmanager
+def memory_errors(device: torch.device | str, height: int, width: int) -> Iterator[None]:
+    """Turn running out of memory on ``device`` while working on a ``height × width`` frame
+    into a :class:`DeviceError` that suggests a smaller ``--size``.
+
+    Raises:
+        DeviceError: The block ran out of memory.
+    """
+    try:
+        yield
+    except RuntimeError as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise DeviceError(
+            f"expected a frame that fits in memory on {device}, got {width}x{height} which does not; "
+            "reduce the frame size with --size"
+        ) from exc

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,6 +67,39 @@ def _conv_in_out(name: str) -> tuple[int, int]:
     if conv > 1:
         return out, out
     return (3 if block == 1 else widths[block - 2]), out
+
+
+def feature_shapes(height: int, width: int, deepest: str) -> list[tuple[str, int, int, int]]:
+    """``(layer, C, h, w)`` of every VGG19 layer up to ``deepest`` for a ``height × width`` input.
+
+    Convolutions keep the size (3×3, padding 1); each 2×2 stride-2 pooling halves it, rounding
+    down, as :class:`Encoder` does.
+
+    Raises:
+        ConfigError: ``deepest`` is not a layer name.
+    """
+    if deepest not in LAYER_NAMES:
+        raise ConfigError(f"expected a VGG19 layer name from {', '.join(LAYER_NAMES)}, got {deepest!r}")
+    shapes = []
+    channels, h, w = 3, height, width
+    for name in LAYER_NAMES[: LAYER_NAMES.index(deepest) + 1]:
+        if name.startswith("conv"):
+            channels = _conv_in_out(name)[1]
+        elif name.startswith("pool"):
+            h, w = h // 2, w // 2
+        shapes.append((name, channels, h, w))
+    return shapes
+
+
+def parameter_count(deepest: str) -> int:
+    """Number of weights and biases of the VGG19 convolutions up to ``deepest``."""
+    last = LAYER_NAMES.index(deepest)
+    count = 0
+    for name in CONV_NAMES:
+        if LAYER_NAMES.index(name) <= last:
+            c_in, c_out = _conv_in_out(name)
+            count += c_out * c_in * 9 + c_out
+    return count
 
 
 class Encoder(nn.Module):
@@ -225,12 +259,30 @@ def _load(path: Path) -> dict:
     if not path.is_file():
         raise WeightsError(f"expected a VGG19 weights file at {path}, got no such file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch.load's warnings about pickle protocols ask users to file torch issues.
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many unrelated types for a corrupt file
-        raise WeightsError(f"expected a torch state dict in {path}, got an unreadable file ({exc})") from exc
+        raise WeightsError(
+            f"cannot read VGG19 weights from {path}: not a weights file (unreadable: {_load_failure(exc)})"
+        ) from None
     if not isinstance(state, dict):
         raise WeightsError(f"expected a state dict (dict of tensors) in {path}, got {type(state).__name__}")
     return state
+
+
+def _load_failure(exc: Exception) -> str:
+    """The cause of a failed ``torch.load`` in a few words.
+
+    torch's own message for a pickle it refuses goes on to advise ``weights_only=False``, i.e.
+    running the file's code: never pass that on for a file we could not vouch for.
+    """
+    text = str(exc)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].split("Check the documentation", 1)[0]
+    text = " ".join(text.split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _read_state_dict_file(path: Path) -> tuple[dict[str, tuple[Tensor, Tensor]], str]:

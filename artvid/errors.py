@@ -67,3 +67,7 @@ class DeviceError(ArtvidError):
 
 class CompareError(ArtvidError):
     """Inputs to ``artvid compare`` do not fit together."""
+
+
+class StylizeError(ArtvidError):
+    """A frame's optimisation cannot succeed: its loss is never finite or every step diverges."""

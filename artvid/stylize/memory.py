@@ -1,0 +1,75 @@
+"""How much memory one stylization iteration needs, to refuse frame sizes that cannot fit.
+
+A rough but honest upper-end estimate, not a measurement: allocator caching, cuDNN/oneDNN
+workspaces and fragmentation come on top, and the one-off style-Gram pass (no gradients, at the
+frame's area × ``style_scale²``) is not counted. Its parts:
+
+* VGG19 activations of every layer up to the deepest used one, ×3: kept for the backward pass,
+  their gradients during it, and temporaries (in-place ReLUs share storage with their conv, so
+  this errs on the high side). 2 bytes per value under bf16 autocast on CUDA, else 4.
+* the optimiser's state: L-BFGS keeps ``2·lbfgs_history`` vectors of ``3·H·W`` float32 values
+  (its curvature pairs); Adam two (its moments).
+* the image-sized vectors of the loop (variable, gradient, best point, start, previous gradient,
+  last step, targets): :data:`IMAGE_BUFFERS` × ``3·H·W`` float32, plus each temporal target
+  (warped image and weight, ``4·H·W`` float32).
+* the encoder's float32 weights up to the deepest layer, the content features and the Grams.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from artvid.encoder import LAYER_NAMES, feature_shapes, parameter_count
+from artvid.stylize.config import StylizeConfig
+
+FLOAT32 = 4
+"""Bytes per float32 value."""
+ACTIVATION_COPIES = 3
+"""Forward activations, their gradients, temporaries (see the module docstring)."""
+IMAGE_BUFFERS = 10
+"""Image-sized float32 vectors the loop holds besides the optimiser's state."""
+
+
+def estimate_iteration_bytes(
+    height: int,
+    width: int,
+    config: StylizeConfig,
+    device: torch.device | str = "cpu",
+    temporal_targets: int = 0,
+) -> int:
+    """Estimated peak memory, in bytes, of one stylize iteration on a ``height × width`` frame.
+
+    Grows linearly with the pixel count (VGG19 activations and image-sized buffers) and with
+    ``config.lbfgs_history`` (``2·history·3·H·W·4`` bytes of curvature pairs).
+
+    Args:
+        height: Frame height in pixels (>= 1).
+        width: Frame width in pixels (>= 1).
+        config: The layers, optimiser, history and autocast setting used.
+        device: Where the iteration runs (bf16 activations under ``config.amp`` on CUDA).
+        temporal_targets: Number of temporal targets per frame (previous frames constrained).
+
+    Returns:
+        The estimate in bytes.
+
+    Raises:
+        ValueError: A non-positive size or a negative number of temporal targets.
+    """
+    if height < 1 or width < 1 or temporal_targets < 0:
+        raise ValueError(
+            f"expected height, width >= 1 and temporal_targets >= 0, got {height}, {width}, {temporal_targets}"
+        )
+    layers = config.content_layers + config.style_layers
+    deepest = max(layers, key=LAYER_NAMES.index)
+    shapes = {name: (c, h, w) for name, c, h, w in feature_shapes(height, width, deepest)}
+    amp = config.amp and torch.device(device).type == "cuda"
+    activation_bytes = 2 if amp else FLOAT32
+    activations = sum(c * h * w for c, h, w in shapes.values()) * activation_bytes * ACTIVATION_COPIES
+    pixels = 3 * height * width
+    optimizer_vectors = 2 * config.lbfgs_history if config.optimizer == "lbfgs" else 2
+    buffers = (optimizer_vectors + IMAGE_BUFFERS) * pixels * FLOAT32
+    temporal = temporal_targets * 4 * height * width * FLOAT32
+    content = sum(c * h * w for c, h, w in (shapes[layer] for layer in config.content_layers)) * FLOAT32
+    grams = sum(shapes[layer][0] ** 2 for layer in config.style_layers) * FLOAT32
+    weights = parameter_count(deepest) * FLOAT32
+    return activations + buffers + temporal + content + grams + weights
