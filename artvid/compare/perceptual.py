@@ -8,7 +8,6 @@ torch is imported only when a scorer is built.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,25 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from artvid import metrics
-from artvid.compare.sources import resize_to
 from artvid.errors import ArtvidError, CompareError
 
 if TYPE_CHECKING:
     import torch
-
-
-def style_target(style: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The style image at Ruder et al.'s style scale 1: as many pixels as one evaluation frame.
-
-    Args:
-        style: ``(h, w, 3) uint8`` RGB style image at its own size.
-        width, height: Evaluation frame size.
-
-    Returns:
-        ``(h', w', 3) uint8`` with ``h'·w' ≈ width·height`` and ``style``'s aspect ratio.
-    """
-    scale = math.sqrt(width * height / (style.shape[0] * style.shape[1]))
-    return resize_to(style, max(1, round(style.shape[1] * scale)), max(1, round(style.shape[0] * scale)))
 
 
 class PerceptualScorer:
@@ -57,6 +41,7 @@ class PerceptualScorer:
         from artvid import losses
         from artvid.encoder import load_encoder
         from artvid.images import load_image
+        from artvid.stylize import prepare_style
 
         self.torch = torch
         self.device = device
@@ -74,7 +59,9 @@ class PerceptualScorer:
             except ArtvidError as exc:
                 raise CompareError(f"style image {style}: cannot be read ({exc})") from None
             with torch.inference_mode():
-                feats = self.encoder(self._batch([style_target(image, width, height)]))
+                # The render's own style preparation, at style scale 1 (one frame's pixel count).
+                target = prepare_style(image, height, width, 1.0, self.device)
+                feats = self.encoder(target.contiguous(memory_format=torch.channels_last))
                 self.grams = {layer: losses.gram_matrix(feats[layer]) for layer in metrics.STYLE_LAYERS}
             self.metric_names = ("style_loss", "content_loss")
 

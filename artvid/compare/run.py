@@ -109,6 +109,7 @@ def run_compare(
         "long_term": config.long_term,
         "size": long_side,
         "style": config.style,
+        "style_resampling": _style_resampling() if perceptual is not None and config.style is not None else None,
         "device": str(perceptual.device) if perceptual is not None else None,
         "weights": config.weights if perceptual is not None else None,
         **source.describe,
@@ -146,3 +147,9 @@ def _probe_inputs(content: Path, stylized: Sequence[Path], names: Sequence[str])
             raise CompareError(f"STYLIZED {path}: expected {n} frames like CONTENT, got {other.frame_count}")
         inputs.append(CompareInput(name, path, False, other.width, other.height))
     return info, inputs
+
+
+def _style_resampling() -> str:
+    from artvid.stylize import STYLE_RESAMPLING  # torch: only when the perceptual scorer exists
+
+    return STYLE_RESAMPLING

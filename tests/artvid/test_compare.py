@@ -263,3 +263,19 @@ def test_unknown_device_is_refused_before_any_flow_is_computed(tmp_path):
     with pytest.raises(DeviceError, match="unknown device 'abacus'"):
         run_compare(content, [content], config, progress=False)
     assert not (tmp_path / "cache").exists()
+
+
+def test_compare_scores_style_against_the_renders_own_style_target(tmp_path):
+    import torch
+
+    from artvid import images
+    from artvid.compare.perceptual import PerceptualScorer
+    from artvid.stylize import StylizeConfig, Stylizer
+
+    style = np.random.default_rng(5).integers(0, 255, (90, 70, 3), dtype=np.uint8)
+    path = tmp_path / "style.png"
+    images.save_image(path, style)
+    scorer = PerceptualScorer(torch.device("cpu"), "original", path, width=40, height=32)
+    grams = Stylizer(StylizeConfig(), [style], device="cpu").style_grams(32, 40)
+    for layer in metrics.STYLE_LAYERS:
+        torch.testing.assert_close(scorer.grams[layer], grams[layer], rtol=1e-4, atol=1e-3)
