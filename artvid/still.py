@@ -14,7 +14,7 @@ from artvid.device import resolve_device
 from artvid.errors import ImageReadError
 from artvid.multipass import Init
 from artvid.frames import image_tensor, random_init
-from artvid.stylize import StylizeConfig, Stylizer
+from artvid.stylize import StylizeConfig, Stylizer, check_memory
 
 def stylize_image(
     content: Path,
@@ -43,6 +43,7 @@ def stylize_image(
     frame = images.load_image(content, max_side=size)
     style_frames = [images.load_image(path) for path in styles]
     torch_device = resolve_device(device)
+    check_memory(frame.shape[0], frame.shape[1], config, torch_device)
     stylizer = Stylizer(config, style_frames, device=torch_device)
     start = frame.astype(np.float32) / 255.0 if init is Init.CONTENT else random_init(frame.shape, seed)
     content_tensor = images.to_tensor(frame, torch_device)

@@ -129,10 +129,13 @@ def render(
         "styles_sha256": [_file_sha256(path) for path in styles],
         "config": _manifest_config(config),
     }
-    from artvid.stylize import Stylizer, coarse_to_fine_sizes
+    from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights
-    # file, and the first frame (always started from scratch) may be too small for the levels.
+    # file, the frame may not fit in memory, and the first frame (always started from scratch)
+    # may be too small for the levels.
+    temporal_targets = max((len(step.temporal) for step in plan.steps), default=0)
+    check_memory(info.height, info.width, config.stylize, device, temporal_targets)
     stylizer = Stylizer(config.stylize, style_frames, device=device)
     coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or default_work_dir(output)

@@ -13,7 +13,7 @@ One concept per module:
 
 from artvid.stylize.coarse import MIN_LEVEL_SIDE, coarse_to_fine_sizes
 from artvid.stylize.config import OptimizerName, Pooling, StylizeConfig
-from artvid.stylize.memory import estimate_iteration_bytes
+from artvid.stylize.memory import check_memory, estimate_iteration_bytes
 from artvid.stylize.objective import Objective, Targets, TemporalTarget, Term
 from artvid.stylize.solve import Callback
 from artvid.stylize.style_image import STYLE_RESAMPLING, prepare_style, style_target_size
@@ -33,6 +33,7 @@ __all__ = [
     "TemporalTarget",
     "Term",
     "coarse_to_fine_sizes",
+    "check_memory",
     "estimate_iteration_bytes",
     "prepare_style",
     "style_target_size",

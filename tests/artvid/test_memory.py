@@ -38,3 +38,24 @@ def test_depends_on_layers_autocast_and_temporal_targets():
 def test_rejects_bad_sizes():
     with pytest.raises(ValueError, match="expected height, width >= 1"):
         estimate_iteration_bytes(0, 10, StylizeConfig())
+
+
+def test_a_frame_larger_than_the_machine_is_refused_before_any_work(monkeypatch):
+    from artvid.errors import DeviceError
+    from artvid.stylize import StylizeConfig, check_memory
+    from artvid.stylize import memory
+
+    config = StylizeConfig()
+    needed = memory.estimate_iteration_bytes(720, 1280, config)
+    monkeypatch.setattr(memory, "device_memory", lambda device: (needed // 4, needed // 2))
+    with pytest.raises(DeviceError, match="1280x720 needs about .* GiB per iteration.*--size"):
+        check_memory(720, 1280, config, "cpu")
+    monkeypatch.setattr(memory, "device_memory", lambda device: (needed // 2, needed * 2))
+    assert check_memory(720, 1280, config, "cpu") == needed  # above what is free now: a warning only
+
+
+def test_this_machines_memory_is_read():
+    from artvid.stylize.memory import device_memory
+
+    available, total = device_memory("cpu")
+    assert 0 < available <= total
