@@ -1,20 +1,15 @@
 """The command line: options map to configs, errors become one line and a non-zero exit."""
 
-import dataclasses
 import json
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from artvid import cli, cli_render
+from artvid import cli
 from artvid.config import PRESETS, Quality, build_config
 from artvid.errors import ConfigError
-from artvid.flowcache import FlowConfig
-from artvid.multipass import ScheduleConfig
-from artvid.stylize import StylizeConfig
 from tests.helpers import translating_clip, write_frame_folder
-
 
 
 @pytest.fixture
@@ -37,27 +32,6 @@ def style(tmp_path):
     rng = np.random.default_rng(3)
     images.save_image(path, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))
     return path
-
-
-def _option_default(command, name):
-    return next(p for p in command.params if p.name == name).default
-
-
-def test_cli_defaults_agree_with_the_config_dataclasses():
-    render = cli_render.render_command
-    for option, (section, field) in cli_render._RENDER_FIELDS.items():
-        cls = {"stylize": StylizeConfig, "schedule": ScheduleConfig, "flow": FlowConfig}[section]
-        expected = {f.name: f for f in dataclasses.fields(cls)}[field]
-        expected = expected.default if expected.default is not dataclasses.MISSING else expected.default_factory()
-        shown = _option_default(render, option)
-        if option in ("content_layers", "style_layers"):
-            shown = tuple(shown.split(","))
-        elif option == "long_term":
-            shown = tuple(int(v) for v in shown.split(","))
-        elif option in ("init", "init_first"):
-            expected = expected.value
-        assert shown == expected, option
-    assert _option_default(cli.flow_command, "method") == FlowConfig.method
 
 
 def test_presets_only_name_real_fields():
