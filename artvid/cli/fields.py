@@ -7,14 +7,16 @@ the options themselves (:func:`pass_settings`), never from a hand-kept name tabl
 
 Type mapping (annotations are resolved with :func:`typing.get_type_hints`):
 
-==========================  ==============================================================
-``bool``                    ``--x/--no-x`` flag
-``int``, ``float``          ``click.IntRange``/``FloatRange`` with the field's ``min``/``min_open``
-``Literal[...]``, ``Enum``  ``click.Choice`` (an enum's values; the value comes back as the member)
-``tuple[str|int|float, ...]``  comma-separated text, parsed to a tuple
-``Path``                    ``click.Path``
-``X | None``                optional (default None)
-==========================  ==============================================================
+- ``bool``: a ``--x/--no-x`` flag.
+- ``int``, ``float``: ``click.IntRange``/``FloatRange`` from the field's ``min``/``min_open``.
+- ``Literal[...]``, ``Enum``: ``click.Choice`` (an enum by its values; the member comes back).
+- ``tuple[str | int | float, ...]``: comma-separated text parsed to a tuple; a bad item is one
+  "expected …, got …" error.
+- ``Path``: ``click.Path``.
+- ``X | None``: as ``X``, default None (not shown).
+
+A field whose metadata says ``hidden`` gets no option; any other type is a TypeError, so a new
+field is either an option or hidden on purpose.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ class As:
 def field_options(
     cls: type, section: str, *, only: Iterable[str] | None = None, skip: Iterable[str] = (),
     tweaks: Mapping[str, As] | None = None,
-) -> list[click.Option]:
-    """The options of ``cls``'s fields, in field order.
+) -> list[FieldOption]:
+    """The options of ``cls``'s fields, in field order (``only``'s order when given).
 
     Args:
         cls: A config dataclass whose fields are declared with ``setting``.
@@ -131,11 +133,11 @@ def pass_settings(*, explicit_only: bool = False) -> Callable[[Callable], Callab
 
 
 def _option(field: dataclasses.Field, hint: Any, section: str, tweak: As) -> FieldOption:
-    hint, optional = _unwrap_optional(hint)
-    meta = field.metadata
+    hint = _unwrap_optional(hint)
     name = tweak.name or "--" + field.name.replace("_", "-")
     default = field_default(field)
-    attrs: dict[str, Any] = {"help": tweak.help or meta["help"], "show_default": True}
+    # An unset optional value shows no "[default: None]"; its help says what None means.
+    attrs: dict[str, Any] = {"help": tweak.help or field.metadata["help"], "show_default": default is not None}
     if hint is bool:
         decls = [f"{name}/--no-{name[2:]}"]
         attrs["default"] = default
@@ -146,17 +148,16 @@ def _option(field: dataclasses.Field, hint: Any, section: str, tweak: As) -> Fie
         attrs["type"] = click.Choice(list(tweak.choices))
     if tweak.type is not None:
         attrs["type"] = tweak.type
-    if optional and default is None:
-        attrs["show_default"] = False
     return FieldOption(decls, section=section, field=field.name, **attrs)
 
 
-def _unwrap_optional(hint: Any) -> tuple[Any, bool]:
+def _unwrap_optional(hint: Any) -> Any:
+    """``X`` for ``X | None``; any other hint unchanged."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(args) == 1:
-            return args[0], len(args) < len(typing.get_args(hint))
-    return hint, False
+            return args[0]
+    return hint
 
 
 def _typed(field: dataclasses.Field, hint: Any, default: Any) -> dict[str, Any]:
