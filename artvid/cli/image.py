@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from artvid.cli.fields import As, field_options, pass_settings
-from artvid.cli.options import PATH_IN, apply, command, run_options, stylize_options
+from artvid.cli.options import PATH_IN, apply, command, fresh_init_names, run_options, stylize_options
 from artvid.cli.output import echo_json, note, setup_logging
-from artvid.multipass import FRESH_INITS, ScheduleConfig
+from artvid.multipass import ScheduleConfig
 from artvid.stylize import StylizeConfig
 
 
@@ -21,7 +21,7 @@ from artvid.stylize import StylizeConfig
 # A still image is a video's first frame: its budget and start are the first frame's.
 @apply(field_options(ScheduleConfig, "schedule", only=["iterations_first", "init_first"], tweaks={
     "iterations_first": As(name="--iterations", help="Iteration cap."),
-    "init_first": As(name="--init", choices=[i.value for i in FRESH_INITS], help="Initialisation."),
+    "init_first": As(name="--init", choices=fresh_init_names(), help="Initialisation."),
 }))
 @pass_settings()
 def image_command(settings, content, styles, output, device, quiet, as_json):

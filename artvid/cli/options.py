@@ -15,6 +15,7 @@ import click
 import flow
 from artvid.cli.fields import As, field_options
 from artvid.flowcache import FlowConfig
+from artvid.multipass import FRESH_INITS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 PATH_IN = click.Path(exists=True, path_type=Path)
@@ -29,6 +30,11 @@ def flow_method_names() -> Sequence[str]:
 def flow_check_names() -> Sequence[str]:
     """The consistency checks a command accepts."""
     return flow.CHECKS
+
+
+def fresh_init_names() -> list[str]:
+    """The initialisations a first frame (or a still image) may start from."""
+    return [i.value for i in FRESH_INITS]
 
 
 def command(name: str) -> Callable[[Callable], click.Command]:

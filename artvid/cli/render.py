@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from artvid.cli.fields import As, field_options, pass_settings
-from artvid.cli.options import DIR_OUT, PATH_IN, apply, command, flow_options, quality_option, run_options, stylize_options
+from artvid.cli.options import (
+    DIR_OUT, PATH_IN, apply, command, flow_options, fresh_init_names, quality_option, run_options, stylize_options,
+)
 from artvid.cli.output import echo_json, note, setup_logging
-from artvid.multipass import FRESH_INITS, ScheduleConfig
+from artvid.multipass import ScheduleConfig
 from artvid.stylize import StylizeConfig
 
 
@@ -19,7 +21,7 @@ from artvid.stylize import StylizeConfig
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output .mp4 (H.264, the clip's fps and audio) or a folder/ for PNG frames. Default: <clip>-<style>.mp4.")
 @quality_option("Preset of iteration budgets; explicit options override it.")
 @apply([
-    *field_options(ScheduleConfig, "schedule", skip=["seed"], tweaks={"init_first": As(choices=[i.value for i in FRESH_INITS])}),
+    *field_options(ScheduleConfig, "schedule", skip=["seed"], tweaks={"init_first": As(choices=fresh_init_names())}),
     *field_options(StylizeConfig, "stylize", only=["temporal_weight"]),
 ])
 @flow_options(method="--flow-method")

@@ -158,7 +158,7 @@ def test_flow_method_choices_come_from_one_place(name, option):
 def test_first_frame_init_offers_only_fresh_starts(name):
     command, _ = _command(name)
     param = next(p for p in command.params if isinstance(p, FieldOption) and p.field == "init_first")
-    assert list(param.type.choices) == [i.value for i in FRESH_INITS]
+    assert list(param.type.choices) == [i.value for i in FRESH_INITS] == options.fresh_init_names()
 
 
 def test_run_options_have_one_definition():
