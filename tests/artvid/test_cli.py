@@ -1,20 +1,15 @@
 """The command line: options map to configs, errors become one line and a non-zero exit."""
 
-import dataclasses
 import json
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from artvid import cli, cli_render
+from artvid import cli
 from artvid.config import PRESETS, Quality, build_config
 from artvid.errors import ConfigError
-from artvid.flowcache import FlowConfig
-from artvid.multipass import ScheduleConfig
-from artvid.stylize import StylizeConfig
 from tests.helpers import translating_clip, write_frame_folder
-
 
 
 @pytest.fixture
@@ -37,27 +32,6 @@ def style(tmp_path):
     rng = np.random.default_rng(3)
     images.save_image(path, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))
     return path
-
-
-def _option_default(command, name):
-    return next(p for p in command.params if p.name == name).default
-
-
-def test_cli_defaults_agree_with_the_config_dataclasses():
-    render = cli_render.render_command
-    for option, (section, field) in cli_render._RENDER_FIELDS.items():
-        cls = {"stylize": StylizeConfig, "schedule": ScheduleConfig, "flow": FlowConfig}[section]
-        expected = {f.name: f for f in dataclasses.fields(cls)}[field]
-        expected = expected.default if expected.default is not dataclasses.MISSING else expected.default_factory()
-        shown = _option_default(render, option)
-        if option in ("content_layers", "style_layers"):
-            shown = tuple(shown.split(","))
-        elif option == "long_term":
-            shown = tuple(int(v) for v in shown.split(","))
-        elif option in ("init", "init_first"):
-            expected = expected.value
-        assert shown == expected, option
-    assert _option_default(cli.flow_command, "method") == FlowConfig.method
 
 
 def test_presets_only_name_real_fields():
@@ -289,3 +263,64 @@ def test_flow_rejects_a_truncated_video(runner, tmp_path):
     cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.8)])
     result = runner.invoke(cli.main, ["flow", str(cut), "-q"])
     assert result.exit_code == 1 and "truncated" in result.output and "Traceback" not in result.output
+
+
+def test_options_of_fields_new_to_the_cli_reach_the_config(runner, monkeypatch, clip, style, tmp_path):
+    seen = {}
+
+    def fake_render(clip, styles, output, config, options):
+        seen["config"] = config
+        from artvid.pipeline import RenderSummary
+
+        return RenderSummary(str(output), "w", "cpu", 4, 1, [32, 40])
+
+    monkeypatch.setattr("artvid.pipeline.render", fake_render)
+    result = runner.invoke(cli.main, [
+        "render", str(clip), "--style", str(style), "--lbfgs-history", "7", "--tolerance-window", "3", "--no-amp",
+        "--size", "48", "--temporal-weight", "0", "--seed", "5", "-o", str(tmp_path / "o.mp4"), "-q",
+    ])
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert (config.stylize.lbfgs_history, config.stylize.tolerance_window, config.stylize.amp) == (7, 3, False)
+    assert (config.size, config.stylize.temporal_weight, config.schedule.seed) == (48, 0.0, 5)
+
+
+def test_image_options_reach_the_stylizer(runner, monkeypatch, style, tmp_path):
+    seen = {}
+
+    def fake_stylize_image(content, styles, output, config, **kwargs):
+        seen.update(kwargs, config=config)
+        return {"iterations": kwargs["iterations"]}
+
+    monkeypatch.setattr("artvid.still.stylize_image", fake_stylize_image)
+    result = runner.invoke(cli.main, [
+        "image", str(style), "--style", str(style), "-o", str(tmp_path / "x.png"), "--iterations", "9", "--init",
+        "random", "--seed", "4", "--size", "32", "--style-weight", "7", "--tolerance-window", "2", "--device", "cpu",
+        "--json", "-q",
+    ])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"iterations": 9}
+    assert (seen["iterations"], seen["init"].value, seen["seed"], seen["size"], seen["device"]) == (9, "random", 4, 32, "cpu")
+    assert (seen["config"].style_weight, seen["config"].tolerance_window) == (7.0, 2)
+
+
+def test_compare_options_reach_the_compare_config(runner, monkeypatch, clip, style, tmp_path):
+    from artvid.errors import CompareError
+
+    seen = {}
+
+    def fake_run_compare(content, stylized, config, progress):
+        seen["config"] = config
+        raise CompareError("stopped here")
+
+    monkeypatch.setattr("artvid.compare.run_compare", fake_run_compare)
+    result = runner.invoke(cli.main, [
+        "compare", str(clip), str(clip), "--names", "a", "--style", str(style), "--no-perceptual", "--weights",
+        "torchvision", "--flow-method", "dis", "--long-term", "3", "--size", "32", "--workers", "1",
+        "--cache-dir", str(tmp_path / "c"), "-q",
+    ])
+    assert result.exit_code == 1 and "stopped here" in result.output
+    config = seen["config"]
+    assert (config.names, config.style, config.perceptual, config.weights) == (("a",), style, False, "torchvision")
+    assert (config.flow_method, config.long_term, config.size, config.workers) == ("dis", 3, 32, 1)
+    assert (config.device, config.cache_dir) == ("auto", tmp_path / "c")

@@ -1,0 +1,44 @@
+"""``artvid image``: one still image through the same engine as the video frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from artvid.cli.fields import As, field_options, pass_settings
+from artvid.cli.options import PATH_IN, apply, command, fresh_init_names, run_options, stylize_options
+from artvid.cli.output import echo_json, note, setup_logging
+from artvid.multipass import ScheduleConfig
+from artvid.stylize import StylizeConfig
+
+
+@command("image")
+@click.argument("content", type=PATH_IN)
+@stylize_options
+@run_options("device", "quiet", "as_json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output image (.png, .jpg).")
+# A still image is a video's first frame: its budget and start are the first frame's.
+@apply(field_options(ScheduleConfig, "schedule", only=["iterations_first", "init_first"], tweaks={
+    "iterations_first": As(name="--iterations", help="Iteration cap."),
+    "init_first": As(name="--init", choices=fresh_init_names(), help="Initialisation."),
+}))
+@pass_settings()
+def image_command(settings, content, styles, output, device, quiet, as_json):
+    """Stylize one image with the same engine.
+
+    Example: artvid image photo.jpg --style examples/starry_night.jpg -o photo-starry.png
+    """
+    from artvid.still import stylize_image
+
+    setup_logging(quiet)
+    schedule = settings["schedule"]
+    summary = stylize_image(
+        content, styles, output, StylizeConfig(**settings["stylize"]), iterations=schedule["iterations_first"],
+        init=schedule["init_first"], seed=schedule["seed"], size=settings["render"]["size"], device=device,
+        progress=not quiet,
+    )
+    if as_json:
+        echo_json(summary)
+    elif not quiet:
+        note(f"wrote {output}")
