@@ -230,13 +230,13 @@ def compare_clips(
     names = config.names
     if baselines:
         if config.style is None:
-            raise ConfigError("baselines need a style image (style=…)")
+            raise ConfigError("--baselines needs --style (style= from Python)")
         folder = Path(report_dir or f"compare-{Path(content).stem}") / "baselines"
         rendered = _render_baselines(Path(content), config, folder, quality, progress)
         names = tuple(rendered) + (names if names is not None else default_names(stylized))
         stylized = list(rendered.values()) + stylized
     if not stylized:
-        raise ConfigError("nothing to compare: give STYLIZED clips or baselines")
+        raise ConfigError("nothing to compare: give STYLIZED clips or --baselines")
     from dataclasses import replace
 
     result = run_compare(Path(content), stylized, replace(config, names=names), progress=progress)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
 from artvid.cli.fields import pass_settings
 from artvid.cli.options import DIR_OUT, PATH_IN, command, flow_options, run_options
-from artvid.cli.output import echo_json, note, setup_logging
-from artvid.flowcache import FlowCache, FlowConfig, default_cache_dir, pairs_for
+from artvid.cli.output import echo_json, note, plural, setup_logging
 
 
 @command("flow")
@@ -29,19 +27,17 @@ def flow_command(settings, clip: Path, size, workers, cache_dir, export_dir, qui
 
     Example: artvid flow examples/sintel.mp4 --long-term 1,10 --export flow_out/
     """
+    import artvid
+
     setup_logging(quiet)
-    started = time.perf_counter()
-    config = FlowConfig(**settings["flow"])
-    cache = FlowCache(cache_dir or default_cache_dir(), clip, size, config)
-    pairs = pairs_for(cache.info.frame_count, config.long_term)
-    computed = cache.ensure(pairs, workers=workers, progress=not quiet)
-    exported = cache.export(export_dir, pairs) if export_dir else 0
-    summary = {
-        "clip": str(clip), "frames": cache.info.frame_count, "size": [cache.info.height, cache.info.width],
-        "pairs": len(pairs), "computed": computed, "cache": str(cache.dir), "exported_files": exported,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    summary = artvid.compute_flow(
+        clip, size=size, cache_dir=cache_dir, workers=workers, export_dir=export_dir, progress=not quiet,
+        **settings["flow"],
+    )
     if as_json:
         echo_json(summary)
     elif not quiet:
-        note(f"{len(pairs)} pairs ({computed} computed) for {cache.info.frame_count} frames in {cache.dir}")
+        note(
+            f"{plural(summary['pairs'], 'pair')} ({summary['computed']} computed) for "
+            f"{plural(summary['frames'], 'frame')} in {summary['cache']}"
+        )

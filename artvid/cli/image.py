@@ -10,7 +10,6 @@ from artvid.cli.fields import As, field_options, pass_settings
 from artvid.cli.options import PATH_IN, apply, command, fresh_init_names, run_options, stylize_options
 from artvid.cli.output import echo_json, note, setup_logging
 from artvid.multipass import ScheduleConfig
-from artvid.stylize import StylizeConfig
 
 
 @command("image")
@@ -29,14 +28,13 @@ def image_command(settings, content, styles, output, device, quiet, as_json):
 
     Example: artvid image photo.jpg --style examples/starry_night.jpg -o photo-starry.png
     """
-    from artvid.still import stylize_image
+    import artvid
 
     setup_logging(quiet)
     schedule = settings["schedule"]
-    summary = stylize_image(
-        content, styles, output, StylizeConfig(**settings["stylize"]), iterations=schedule["iterations_first"],
-        init=schedule["init_first"], seed=schedule["seed"], size=settings["render"]["size"], device=device,
-        progress=not quiet,
+    summary = artvid.stylize_image(
+        content, styles, output, iterations=schedule["iterations_first"], init=schedule["init_first"],
+        seed=schedule["seed"], size=settings["render"]["size"], device=device, progress=not quiet, **settings["stylize"],
     )
     if as_json:
         echo_json(summary)

@@ -24,7 +24,7 @@ DIR_OUT = click.Path(file_okay=False, path_type=Path)
 
 def flow_method_names() -> Sequence[str]:
     """The flow estimators a command accepts: the one place the CLI reads them from."""
-    return flow.METHODS
+    return flow.method_names()
 
 
 def flow_check_names() -> Sequence[str]:

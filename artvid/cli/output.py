@@ -25,3 +25,10 @@ def echo_json(summary: Any) -> None:
 def note(message: str) -> None:
     """A closing human-readable line on stderr."""
     click.echo(f"artvid: {message}", err=True)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 frame``, ``2 frames``, ``1 pass``, ``3 passes``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun}{'es' if noun.endswith('s') else 's'}"

@@ -10,7 +10,8 @@ from artvid.cli.fields import As, field_options, pass_settings
 from artvid.cli.options import (
     DIR_OUT, PATH_IN, apply, command, flow_options, fresh_init_names, quality_option, run_options, stylize_options,
 )
-from artvid.cli.output import echo_json, note, setup_logging
+from artvid.cli.output import echo_json, note, plural, setup_logging
+from artvid.config import RenderConfig
 from artvid.multipass import ScheduleConfig
 from artvid.stylize import StylizeConfig
 
@@ -23,6 +24,7 @@ from artvid.stylize import StylizeConfig
 @apply([
     *field_options(ScheduleConfig, "schedule", skip=["seed"], tweaks={"init_first": As(choices=fresh_init_names())}),
     *field_options(StylizeConfig, "stylize", only=["temporal_weight"]),
+    *field_options(RenderConfig, "render", only=["upscale"]),
 ])
 @flow_options(method="--flow-method")
 @run_options()
@@ -36,16 +38,20 @@ def render_command(settings, clip, styles, output, quality, device, workers, cac
 
     Example: artvid render examples/sintel.mp4 --style examples/starry_night.jpg --passes 3
     """
+    import artvid
     from artvid.config import build_config
-    from artvid.pipeline import RunOptions, default_output, render
 
     setup_logging(quiet)
-    render_fields = settings.pop("render", {})  # RenderConfig's own fields (size) beside the stages
+    render_fields = settings.pop("render", {})  # RenderConfig's own fields (size, upscale) beside the stages
     config = build_config(quality, **render_fields, **settings)
-    output = output or default_output(clip, styles[0])
-    options = RunOptions(device=device, workers=workers, cache_dir=cache_dir, work_dir=work_dir, fresh=fresh, progress=not quiet)
-    summary = render(clip, styles, output, config, options)
+    summary = artvid.render(
+        clip, styles, output, config=config, device=device, work_dir=work_dir, fresh=fresh, cache_dir=cache_dir,
+        workers=workers, progress=not quiet,
+    )
     if as_json:
         echo_json(summary.as_dict())
     if not quiet:
-        note(f"wrote {summary.output} ({summary.frames} frames, {summary.passes} passes, {summary.seconds:.0f} s)")
+        note(
+            f"wrote {summary.output} ({plural(summary.frames, 'frame')}, {plural(summary.passes, 'pass')}, "
+            f"{summary.seconds:.0f} s)"
+        )

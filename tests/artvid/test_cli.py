@@ -54,11 +54,11 @@ def test_explicit_options_override_the_preset(runner, monkeypatch, clip, style, 
 
     def fake_render(clip, styles, output, config, options):
         seen["config"], seen["options"] = config, options
-        from artvid.pipeline import RenderSummary
+        from artvid.rendering import RenderSummary
 
         return RenderSummary(str(output), "w", "cpu", 4, 1, [32, 40])
 
-    monkeypatch.setattr("artvid.pipeline.render", fake_render)
+    monkeypatch.setattr("artvid.rendering.run.render", fake_render)
     result = runner.invoke(
         cli.main,
         ["render", str(clip), "--style", str(style), "--quality", "paper", "--iterations", "7",
@@ -210,7 +210,7 @@ def test_interrupted_render_says_how_to_resume(runner, clip, style, tmp_path, mo
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("artvid.pipeline.render", interrupt)
+    monkeypatch.setattr("artvid.rendering.run.render", interrupt)
     result = runner.invoke(cli.main, ["render", str(clip), "--style", str(style), "-o", str(tmp_path / "o.mp4")])
     assert result.exit_code == 130
     assert "run the same command again to resume" in result.output
@@ -270,11 +270,11 @@ def test_options_of_fields_new_to_the_cli_reach_the_config(runner, monkeypatch, 
 
     def fake_render(clip, styles, output, config, options):
         seen["config"] = config
-        from artvid.pipeline import RenderSummary
+        from artvid.rendering import RenderSummary
 
         return RenderSummary(str(output), "w", "cpu", 4, 1, [32, 40])
 
-    monkeypatch.setattr("artvid.pipeline.render", fake_render)
+    monkeypatch.setattr("artvid.rendering.run.render", fake_render)
     result = runner.invoke(cli.main, [
         "render", str(clip), "--style", str(style), "--lbfgs-history", "7", "--tolerance-window", "3", "--no-amp",
         "--size", "48", "--temporal-weight", "0", "--seed", "5", "-o", str(tmp_path / "o.mp4"), "-q",

@@ -66,7 +66,7 @@ def test_every_command_keeps_its_option_names(name):
 # Options added since the capture above: fields that had no option before. Pinned so that a
 # renamed option shows up here as one missing and one unexpected name.
 OPTIONS_ADDED = {
-    "render": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
+    "render": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale"},
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
     "flow": set(),
     "compare": {"--weights", "--perceptual", "--no-perceptual"},
@@ -96,6 +96,7 @@ NOT_ON_COMMAND = {
     ("image", "temporal_weight"): "a still image has no temporal term",
     **{("image", f): "a still image has one pass and no neighbours"
        for f in ("passes", "iterations", "pass_iterations", "init", "blend_weight", "temporal_from_pass")},
+    ("image", "upscale"): "--size only ever shrinks a still image (load_image's max_side)",
 }
 # CompareConfig fields set from the run options (plain options shared by every command); compare's
 # --device defaults to auto like the other commands, the dataclass to cpu for library callers.
@@ -135,7 +136,7 @@ def test_every_config_field_is_an_option_with_its_default_or_hidden(cls, name, s
 
 
 def test_render_config_stages_are_all_walked():
-    assert {f.name for f in dataclasses.fields(RenderConfig)} - {"size"} == RENDER_STAGES
+    assert {f.name for f in dataclasses.fields(RenderConfig)} - {"size", "upscale"} == RENDER_STAGES
     assert RENDER_STAGES == {section for cls, name, section in CONFIG_COMMANDS if name == "render"} - {"render"}
 
 
