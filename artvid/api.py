@@ -175,6 +175,7 @@ def compute_flow(
     Returns:
         A JSON-friendly summary: clip, frames, size, pairs, computed, cache, exported_files, seconds.
     """
+    from artvid.errors import ConfigError
     from artvid.flowcache import FlowCache, FlowConfig, default_cache_dir
     from artvid.multipass import ScheduleConfig
     from artvid.rendering.plan import make_plan
@@ -182,6 +183,8 @@ def compute_flow(
     started = time.perf_counter()
     config = FlowConfig(**settings)
     cache = FlowCache(Path(cache_dir) if cache_dir else default_cache_dir(), Path(clip), size, config)
+    if cache.info.frame_count < 2:
+        raise ConfigError(f"flow needs a clip of at least 2 frames, got {cache.info.frame_count}")
     # The pairs a render with these offsets warps with (its plan is the one place that says so).
     pairs = list(make_plan(cache.info.frame_count, ScheduleConfig(), config.long_term).flow_pairs)
     computed = cache.ensure(pairs, workers=workers, progress=progress)

@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 import flow
-from artvid.flowcache import FlowCache, FlowConfig, pairs_for
+from artvid.flowcache import FlowCache, FlowConfig
+from artvid.multipass import ScheduleConfig
+from artvid.rendering.plan import make_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +35,7 @@ def fill_seconds(clip: Path, size: int | None, method: str, workers: int) -> tup
     root = Path(tempfile.mkdtemp(prefix="artvid-bench-flow-"))
     try:
         cache = FlowCache(root, clip, size, FlowConfig(method=method))
-        pairs = pairs_for(cache.info.frame_count, (1,))
+        pairs = list(make_plan(cache.info.frame_count, ScheduleConfig()).flow_pairs)
         started = time.perf_counter()
         cache.ensure(pairs, workers=workers, progress=False)
         return time.perf_counter() - started, cache.info.frame_count

@@ -60,3 +60,43 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def make_clip(tmp_path):
+    """Writes a folder of PNG frames translating by ``(dx, dy)`` per frame; returns its path."""
+    from tests.helpers import translating_clip, write_frame_folder
+
+    def make(frames: int = 4, height: int = 32, width: int = 40, dx: int = 2, dy: int = 1, name: str = "clip") -> Path:
+        folder = tmp_path / name
+        write_frame_folder(folder, translating_clip(frames, height, width, dx, dy))
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def clip(make_clip) -> Path:
+    """Four 32x40 frames of a texture moving 2 px right and 1 px down per frame."""
+    return make_clip()
+
+
+@pytest.fixture
+def style(tmp_path) -> Path:
+    """A 48x48 random-colour style image (PNG)."""
+    from artvid import images
+
+    path = tmp_path / "style.png"
+    images.save_image(path, np.random.default_rng(7).integers(0, 255, (48, 48, 3), dtype=np.uint8))
+    return path
+
+
+@pytest.fixture
+def constant():
+    """A fake flow method ``constant`` registered for the test (see tests.helpers.ConstantFlow)."""
+    import flow
+    from tests.helpers import ConstantFlow
+
+    estimator = flow.register(ConstantFlow())
+    yield estimator
+    flow.unregister("constant")

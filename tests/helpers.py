@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+import flow
+from flow import FlowEstimator, FlowMethodError
+
 
 def textured_image(height: int, width: int, seed: int = 0) -> np.ndarray:
     """A smooth random texture, (H, W, 3) uint8 RGB, rich enough for optical flow."""
@@ -98,3 +101,39 @@ def snapshot(folder) -> dict[str, bytes]:
 
     folder = Path(folder)
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def render_pairs(frame_count: int, offsets) -> list[tuple[int, int]]:
+    """The flow pairs a default render with temporal ``offsets`` needs, from its plan."""
+    from artvid.multipass import ScheduleConfig
+    from artvid.rendering.plan import make_plan
+
+    return list(make_plan(frame_count, ScheduleConfig(), tuple(offsets)).flow_pairs)
+
+
+class ConstantFlow(FlowEstimator):
+    """A fake estimator on RGB frames: a constant flow ``(dx, 0)``, ``dx`` its one parameter."""
+
+    name = "constant"
+    input = "rgb"
+
+    def __init__(self, result_shape=None):
+        self.seen = []
+        self.result_shape = result_shape
+
+    @property
+    def cache_token(self):
+        return "constant/1"
+
+    def resolve_params(self, params):
+        unknown = sorted(set(params) - {"dx"})
+        if unknown:
+            raise FlowMethodError(f"unknown parameter(s) {', '.join(unknown)} for constant: expected dx")
+        return {"dx": flow.estimator.typed_param("constant", "dx", params.get("dx", 1.0), float)}
+
+    def estimate(self, a, b, params):
+        self.seen.append(a.shape)
+        shape = self.result_shape or (*a.shape[:2], 2)
+        out = np.zeros(shape, np.float64)
+        out[..., 0] = params["dx"]
+        return out

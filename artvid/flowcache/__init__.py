@@ -8,7 +8,7 @@ key, entries, get/has/missing/ensure), :mod:`~artvid.flowcache.fill` (computing 
 """
 
 from artvid.flowcache.codec import FORMAT_VERSION, decode_entry, encode_entry
-from artvid.flowcache.config import FlowConfig, FlowPair, default_cache_dir, pairs_for
+from artvid.flowcache.config import FlowConfig, FlowPair, default_cache_dir
 from artvid.flowcache.fill import compute_entry
 from artvid.flowcache.job import FlowJob
 from artvid.flowcache.store import FlowCache
@@ -23,5 +23,4 @@ __all__ = [
     "decode_entry",
     "default_cache_dir",
     "encode_entry",
-    "pairs_for",
 ]

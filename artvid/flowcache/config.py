@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,20 +90,3 @@ def default_cache_dir() -> Path:
         return Path(os.environ["ARTVID_CACHE"]).expanduser()
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "artvid" / "flow"
-
-
-def pairs_for(frame_count: int, offsets: Sequence[int]) -> list[tuple[int, int]]:
-    """All pairs ``(i - j, i)`` for offsets ``j``, ordered by the later frame so a renderer
-    going forward finds its pairs early. Frame indices are 0-based.
-
-    Raises:
-        ConfigError: If the clip is shorter than the largest offset needs.
-    """
-    if frame_count < 2:
-        raise ConfigError(f"flow needs a clip of at least 2 frames, got {frame_count}")
-    largest = max(offsets)
-    if largest >= frame_count:
-        raise ConfigError(
-            f"long-term offset {largest} needs a clip of more than {largest} frames, got {frame_count} frames"
-        )
-    return [(i - j, i) for i in range(1, frame_count) for j in sorted(offsets) if i - j >= 0]

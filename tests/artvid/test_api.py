@@ -18,13 +18,6 @@ def picture(tmp_path):
 
 
 @pytest.fixture
-def style(tmp_path):
-    path = tmp_path / "style.png"
-    images.save_image(path, np.random.default_rng(7).integers(0, 255, (48, 48, 3), dtype=np.uint8))
-    return path
-
-
-@pytest.fixture
 def no_work(monkeypatch):
     monkeypatch.setattr(Stylizer, "__init__", lambda *a, **k: pytest.fail("the optimisation started"))
 

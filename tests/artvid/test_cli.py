@@ -17,23 +17,6 @@ def runner():
     return CliRunner()
 
 
-@pytest.fixture
-def clip(tmp_path):
-    folder = tmp_path / "clip"
-    write_frame_folder(folder, translating_clip(4, 32, 40, 2, 1))
-    return folder
-
-
-@pytest.fixture
-def style(tmp_path):
-    from artvid import images
-
-    path = tmp_path / "style.png"
-    rng = np.random.default_rng(3)
-    images.save_image(path, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))
-    return path
-
-
 def test_presets_only_name_real_fields():
     for quality, sections in PRESETS.items():
         config = build_config(quality)

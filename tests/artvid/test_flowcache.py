@@ -15,32 +15,30 @@ import pytest
 import flow
 from artvid.flowcache import store
 from artvid.errors import ConfigError, FlowCacheError
-from artvid.flowcache import FlowCache, FlowConfig, decode_entry, encode_entry, pairs_for
-from tests.helpers import translating_clip, write_frame_folder
+from artvid.flowcache import FlowCache, FlowConfig, decode_entry, encode_entry
+from tests.helpers import render_pairs, translating_clip, write_frame_folder
 
 DX, DY = 2, 1
 
 
 @pytest.fixture
-def clip(tmp_path):
-    folder = tmp_path / "clip"
-    write_frame_folder(folder, translating_clip(6, 40, 56, DX, DY))
-    return folder
+def clip(make_clip):
+    return make_clip(6, 40, 56, DX, DY)
 
 
 def cache_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.avfc"))}
 
 
-def test_pairs_for_orders_by_later_frame_and_includes_long_term():
-    assert pairs_for(4, (1,)) == [(0, 1), (1, 2), (2, 3)]
-    assert pairs_for(5, (1, 3)) == [(0, 1), (1, 2), (2, 3), (0, 3), (3, 4), (1, 4)]
+def test_render_pairs_are_ordered_by_first_need_and_include_long_term():
+    assert render_pairs(4, (1,)) == [(0, 1), (1, 2), (2, 3)]
+    assert render_pairs(5, (1, 3)) == [(0, 1), (1, 2), (2, 3), (0, 3), (3, 4), (1, 4)]
 
 
-@pytest.mark.parametrize("frames, offsets", [(1, (1,)), (5, (1, 5)), (3, (10,))])
-def test_pairs_for_rejects_clips_too_short(frames, offsets):
+@pytest.mark.parametrize("frames, offsets", [(5, (1, 5)), (3, (10,))])
+def test_render_pairs_reject_clips_too_short(frames, offsets):
     with pytest.raises(ConfigError):
-        pairs_for(frames, offsets)
+        render_pairs(frames, offsets)
 
 
 @pytest.mark.parametrize(
@@ -94,14 +92,14 @@ def test_get_recovers_the_translation_in_both_directions(clip, tmp_path):
 
 def test_ensure_is_a_no_op_the_second_time(clip, tmp_path):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig(long_term=(1, 2)))
-    pairs = pairs_for(6, (1, 2))
+    pairs = render_pairs(6, (1, 2))
     assert cache.ensure(pairs, workers=1, progress=False) == len(pairs)
     assert cache.ensure(pairs, workers=1, progress=False) == 0
     assert cache.missing(pairs) == []
 
 
 def test_parallel_fill_writes_the_same_bytes_as_serial(clip, tmp_path):
-    pairs = pairs_for(6, (1, 3))
+    pairs = render_pairs(6, (1, 3))
     serial = FlowCache(tmp_path / "a", clip, None, FlowConfig(long_term=(1, 3)))
     serial.ensure(pairs, workers=1, progress=False)
     parallel = FlowCache(tmp_path / "b", clip, None, FlowConfig(long_term=(1, 3)))
@@ -157,7 +155,7 @@ def test_full_disk_keeps_finished_entries(clip, tmp_path, monkeypatch):
 
     monkeypatch.setattr(store, "_atomic_write", full)
     with pytest.raises(FlowCacheError, match="disk is full"):
-        cache.ensure(pairs_for(6, (1,)), workers=1, progress=False)
+        cache.ensure(render_pairs(6, (1,)), workers=1, progress=False)
     assert cache_files(tmp_path / "cache") == before
     assert not list((tmp_path / "cache").rglob(".*.partial"))
 
@@ -165,12 +163,12 @@ def test_full_disk_keeps_finished_entries(clip, tmp_path, monkeypatch):
 def test_flow_job_waits_for_pairs_and_reports_errors(clip, tmp_path):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig())
     cache.ensure([(0, 1)], workers=1, progress=False)
-    job = cache.start(pairs_for(6, (1,)), workers=1)
+    job = cache.start(render_pairs(6, (1,)), workers=1)
     pair = job.wait(4, 3)
     assert pair.flow.shape == (40, 56, 2)
     assert job.wait(1, 0).flow.shape == (40, 56, 2)  # cached before the job started
     job.close()
-    assert cache.missing(pairs_for(6, (1,))) == []
+    assert cache.missing(render_pairs(6, (1,))) == []
 
 
 def test_export_writes_ruder_compatible_files(clip, tmp_path):
@@ -198,7 +196,7 @@ def test_killed_flow_run_resumes_to_an_identical_cache(tmp_path):
     reference = tmp_path / "reference"
     assert _run_flow_cli(folder, reference).wait(timeout=120) == 0
     expected = cache_files(reference)
-    assert len(expected) == len(pairs_for(12, (1, 2)))
+    assert len(expected) == len(render_pairs(12, (1, 2)))
 
     interrupted = tmp_path / "interrupted"
     proc = _run_flow_cli(folder, interrupted)

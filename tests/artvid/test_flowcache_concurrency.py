@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from artvid.flowcache import FlowCache, FlowConfig, pairs_for
+from artvid.flowcache import FlowCache, FlowConfig
 from tests.artvid.test_flowcache import DX, DY, _run_flow_cli, cache_files
-from tests.helpers import translating_clip, write_frame_folder
+from tests.helpers import render_pairs, translating_clip, write_frame_folder
 
 CONFIG = FlowConfig(long_term=(1, 2))
 
@@ -23,7 +23,7 @@ def clip(tmp_path):
 
 @pytest.fixture
 def reference(clip, tmp_path):
-    FlowCache(tmp_path / "reference", clip, None, CONFIG).ensure(pairs_for(10, (1, 2)), workers=1, progress=False)
+    FlowCache(tmp_path / "reference", clip, None, CONFIG).ensure(render_pairs(10, (1, 2)), workers=1, progress=False)
     return cache_files(tmp_path / "reference")
 
 
@@ -41,7 +41,7 @@ def test_two_caches_in_threads_fill_one_key(clip, reference, tmp_path, monkeypat
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    pairs = pairs_for(10, (1, 2))
+    pairs = render_pairs(10, (1, 2))
     errors, stop = [], threading.Event()
 
     def fill(cache, workers):
@@ -76,7 +76,7 @@ def test_two_caches_in_threads_fill_one_key(clip, reference, tmp_path, monkeypat
 def test_a_pair_finished_by_another_writer_is_not_recomputed(clip, tmp_path):
     root = tmp_path / "shared"
     first, second = FlowCache(root, clip, None, CONFIG), FlowCache(root, clip, None, CONFIG)
-    pairs = pairs_for(10, (1, 2))
+    pairs = render_pairs(10, (1, 2))
     done = []
 
     def finish_the_rest(pair):

@@ -7,9 +7,15 @@ import pytest
 
 import flow
 from artvid.errors import ConfigError
-from artvid.flowcache import FlowCache, FlowConfig, pairs_for
-from tests.artvid.test_flowcache import clip  # noqa: F401 - fixture
-from tests.flow.test_registry import ConstantFlow, constant  # noqa: F401 - fixture
+from artvid.flowcache import FlowCache, FlowConfig
+from tests.helpers import render_pairs
+from tests.helpers import ConstantFlow
+
+
+
+@pytest.fixture
+def clip(make_clip):
+    return make_clip(6, 40, 56)
 
 
 class OtherDevice(ConstantFlow):
@@ -28,7 +34,7 @@ class OtherDevice(ConstantFlow):
         return super().estimate(a, b, params)
 
 
-def test_config_accepts_registered_methods_only(constant):  # noqa: F811
+def test_config_accepts_registered_methods_only(constant):
     config = FlowConfig(method="constant", params=(("dx", 2),))
     assert config.resolved_params() == {"dx": 2.0} and config.estimator is constant
     with pytest.raises(ConfigError, match="constant parameter dx: expected float"):
@@ -47,7 +53,7 @@ def test_dis_preset_override_supplies_its_tunables():
     assert fast["gradient_descent_iterations"] == 16 and fast["finest_scale"] == 2
 
 
-def test_cache_uses_a_registered_estimator(constant, clip, tmp_path):  # noqa: F811 - fixtures
+def test_cache_uses_a_registered_estimator(constant, clip, tmp_path):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig(method="constant", params=(("dx", 1.5),)))
     assert cache.describe()["estimator"] == "constant/1" and cache.describe()["params"] == {"dx": 1.5}
     pair = cache.get(2, 1)
@@ -57,7 +63,7 @@ def test_cache_uses_a_registered_estimator(constant, clip, tmp_path):  # noqa: F
     assert cache.key != dis_key
 
 
-def test_key_follows_the_cache_token(clip, tmp_path):  # noqa: F811
+def test_key_follows_the_cache_token(clip, tmp_path):
     estimator = flow.register(OtherDevice())
     try:
         config = FlowConfig(method="constant-gpu")
@@ -66,7 +72,7 @@ def test_key_follows_the_cache_token(clip, tmp_path):  # noqa: F811
         new = FlowCache(tmp_path / "cache", clip, None, config)
         assert new.key != old.key and new.describe()["estimator"] == "constant-gpu/2"
         # A non-CPU estimator fills in the calling thread unless workers are asked for.
-        assert new.ensure(pairs_for(6, (1,)), progress=False) == 5
+        assert new.ensure(render_pairs(6, (1,)), progress=False) == 5
         assert estimator.threads == {threading.current_thread().name}
     finally:
         flow.unregister("constant-gpu")

@@ -10,7 +10,6 @@ import pytest
 
 from artvid.errors import FlowCacheError
 from artvid.flowcache import FORMAT_VERSION, FlowCache, FlowConfig, decode_entry, encode_entry
-from tests.artvid.test_flowcache import clip  # noqa: F401 - fixture
 
 ARRAYS = {
     "flow_ab": np.arange(24, dtype=np.float16).reshape(3, 4, 2),
@@ -53,7 +52,7 @@ def test_older_format_is_refused():
         decode_entry(bytes(data))
 
 
-def test_entry_copied_from_another_pair_is_recomputed(clip, tmp_path, caplog):  # noqa: F811
+def test_entry_copied_from_another_pair_is_recomputed(clip, tmp_path, caplog):
     cache = FlowCache(tmp_path / "cache", clip, None, FlowConfig())
     cache.ensure([(0, 1), (1, 2)], workers=1, progress=False)
     good = cache.entry_path(1, 2).read_bytes()
@@ -66,7 +65,7 @@ def test_entry_copied_from_another_pair_is_recomputed(clip, tmp_path, caplog):  
     assert cache.entry_path(1, 2).read_bytes() == good
 
 
-def test_entry_copied_from_another_key_is_recomputed(clip, tmp_path, caplog):  # noqa: F811
+def test_entry_copied_from_another_key_is_recomputed(clip, tmp_path, caplog):
     root = tmp_path / "cache"
     cache = FlowCache(root, clip, None, FlowConfig())
     other = FlowCache(root, clip, None, FlowConfig(check="photometric"))

@@ -9,30 +9,14 @@ import pytest
 from artvid import images, video
 from artvid.config import build_config
 from artvid.errors import ConfigError, WorkDirError
-from artvid.flowcache import FlowCache, pairs_for
+from artvid.flowcache import FlowCache
 from artvid.multipass import Init
 from artvid.rendering import RunOptions, render
 from artvid.rendering.parts import flow_warper
 from artvid.stylize import Stylizer
-from tests.helpers import translating_clip, write_clip_with_audio, write_frame_folder
+from tests.helpers import render_pairs, translating_clip, write_clip_with_audio, write_frame_folder
 
 FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1}
-
-
-@pytest.fixture
-def style(tmp_path):
-    path = tmp_path / "style.png"
-    rng = np.random.default_rng(7)
-    base = rng.integers(0, 255, (12, 12, 3), dtype=np.uint8)
-    images.save_image(path, np.kron(base, np.ones((4, 4, 1), np.uint8)))
-    return path
-
-
-@pytest.fixture
-def clip(tmp_path):
-    folder = tmp_path / "clip"
-    write_frame_folder(folder, translating_clip(4, 32, 40, 2, 1))
-    return folder
 
 
 def options(tmp_path, **kwargs):
@@ -134,7 +118,7 @@ def test_original_colors_output(tmp_path, style, clip):
 def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tmp_path, clip):
     dx, dy = 2, 1
     cache = FlowCache(tmp_path / "cache", clip, None, build_config().flow)
-    job = cache.start(pairs_for(4, (1,)), workers=1)
+    job = cache.start(render_pairs(4, (1,)), workers=1)
     previous = np.random.default_rng(0).random((32, 40, 3)).astype(np.float32)
     warped, reliability = flow_warper(job)(previous, 2, 1)
     job.close()

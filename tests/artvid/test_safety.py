@@ -21,20 +21,6 @@ from tests.helpers import snapshot, translating_clip, write_frame_folder
 FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1}
 
 
-@pytest.fixture
-def style(tmp_path):
-    path = tmp_path / "style.png"
-    images.save_image(path, np.random.default_rng(7).integers(0, 255, (48, 48, 3), dtype=np.uint8))
-    return path
-
-
-@pytest.fixture
-def clip(tmp_path):
-    folder = tmp_path / "clip"
-    write_frame_folder(folder, translating_clip(4, 32, 40, 2, 1))
-    return folder
-
-
 def options(tmp_path, **kwargs):
     return RunOptions(**{"device": "cpu", "workers": 1, "cache_dir": tmp_path / "cache", **kwargs})
 

@@ -6,42 +6,7 @@ import pytest
 
 import flow
 from flow import FlowEstimator, FlowMethodError, FlowShapeError
-from tests.helpers import translating_clip
-
-
-class ConstantFlow(FlowEstimator):
-    """A fake estimator on RGB frames: a constant flow ``(dx, 0)``, ``dx`` its one parameter."""
-
-    name = "constant"
-    input = "rgb"
-
-    def __init__(self, result_shape=None):
-        self.seen = []
-        self.result_shape = result_shape
-
-    @property
-    def cache_token(self):
-        return "constant/1"
-
-    def resolve_params(self, params):
-        unknown = sorted(set(params) - {"dx"})
-        if unknown:
-            raise FlowMethodError(f"unknown parameter(s) {', '.join(unknown)} for constant: expected dx")
-        return {"dx": flow.estimator.typed_param("constant", "dx", params.get("dx", 1.0), float)}
-
-    def estimate(self, a, b, params):
-        self.seen.append(a.shape)
-        shape = self.result_shape or (*a.shape[:2], 2)
-        out = np.zeros(shape, np.float64)
-        out[..., 0] = params["dx"]
-        return out
-
-
-@pytest.fixture
-def constant():
-    estimator = flow.register(ConstantFlow())
-    yield estimator
-    flow.unregister("constant")
+from tests.helpers import ConstantFlow, translating_clip
 
 
 def test_builtins_are_registered_in_order():
