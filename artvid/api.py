@@ -108,9 +108,6 @@ def stylize_image(
     style: PathLike | Sequence[PathLike],
     output: PathLike,
     *,
-    iterations: int | None = None,
-    init: str = "content",
-    seed: int = 0,
     size: int | None = None,
     device: str = "auto",
     progress: bool = False,
@@ -122,13 +119,12 @@ def stylize_image(
         content: The image.
         style: One style image or several.
         output: Output image (``.png``, ``.jpg``).
-        iterations: Iteration cap (None = the first frame's budget of a render).
-        init: ``content`` or ``random``.
-        seed: Seed of the random initialisation.
-        size: Long side in pixels (None = the image's size).
+        size: Long side in pixels (None = the image's size; never enlarged).
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
         progress: Show a progress bar on stderr.
-        **settings: :class:`artvid.stylize.StylizeConfig` fields by name.
+        **settings: :class:`artvid.stylize.StylizeConfig` fields by name, and the still image's
+            budget and start as a video's first frame has them: ``iterations`` (default: a render's
+            ``iterations_first``), ``init`` (``content`` or ``random``) and ``seed``.
 
     Returns:
         A JSON-friendly summary: output, size, iterations, seconds, losses, device.
@@ -139,14 +135,16 @@ def stylize_image(
     from artvid.still import stylize_image as run_still
     from artvid.stylize import StylizeConfig
 
+    first = ScheduleConfig()
+    iterations = settings.pop("iterations", first.iterations_first)
+    init, seed = Init(settings.pop("init", first.init_first)), settings.pop("seed", first.seed)
     styles = _paths(style)
     # Refused before the optimisation, which may take minutes.
     check_image_output(output)
     check_not_input(Path(output), [Path(content), *styles])
-    iterations = iterations or ScheduleConfig().iterations_first
     return run_still(
         Path(content), styles, Path(output), StylizeConfig(**settings), iterations=iterations,
-        init=Init(init), seed=seed, size=size, device=device, progress=progress,
+        init=init, seed=seed, size=size, device=device, progress=progress,
     )
 
 

@@ -39,7 +39,7 @@ from artvid import video  # noqa: E402
 from artvid.compare import CompareConfig, run_compare  # noqa: E402
 from artvid.config import Quality, build_config, to_dict  # noqa: E402
 from artvid.errors import ConfigError  # noqa: E402
-from artvid.pipeline import RunOptions, render  # noqa: E402
+from artvid.rendering import Progress, RunOptions, render  # noqa: E402
 
 TOLERANCE = 0.05
 
@@ -49,14 +49,16 @@ def trajectories(clip: Path, style: Path, config, out: Path, cache: Path, device
     curves: dict[int, list[tuple[int, float, float]]] = {}
     starts: dict[int, float] = {}
 
-    def record(pass_index: int, frame: int, iteration: int, losses: dict[str, float]) -> None:
-        now = time.perf_counter()
-        starts.setdefault(frame, now)
-        curves.setdefault(frame, []).append((iteration + 1, losses["total"], now - starts[frame]))
+    class Record(Progress):
+        every = 1  # every iteration's loss (each read waits for the device)
+
+        def iteration(self, step, iteration: int, losses: dict[str, float]) -> None:
+            now = time.perf_counter()
+            starts.setdefault(step.frame, now)
+            curves.setdefault(step.frame, []).append((iteration, losses["total"], now - starts[step.frame]))
 
     # fresh: a work directory left by an earlier run with other settings is started over.
-    render(clip, [style], out, config,
-           RunOptions(device=device, cache_dir=cache, progress=False, fresh=True, on_iteration=record))
+    render(clip, [style], out, config, RunOptions(device=device, cache_dir=cache, fresh=True, progress=Record()))
     return curves
 
 

@@ -37,7 +37,7 @@ def fill_seconds(clip: Path, size: int | None, method: str, workers: int) -> tup
         cache = FlowCache(root, clip, size, FlowConfig(method=method))
         pairs = list(make_plan(cache.info.frame_count, ScheduleConfig()).flow_pairs)
         started = time.perf_counter()
-        cache.ensure(pairs, workers=workers, progress=False)
+        cache.ensure(pairs, workers=workers)
         return time.perf_counter() - started, cache.info.frame_count
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -60,7 +60,7 @@ def throughput(args) -> None:
 
 def overlap(args) -> None:
     from artvid.config import build_config
-    from artvid.pipeline import RunOptions, render
+    from artvid.rendering import RunOptions, render
 
     config = build_config(schedule={"iterations_first": args.iterations, "iterations": args.iterations},
                           flow={"method": args.overlap_method})
@@ -72,7 +72,7 @@ def overlap(args) -> None:
             if not keep_cache:
                 shutil.rmtree(work / "cache", ignore_errors=True)
             shutil.rmtree(work / "out.mp4.artvid-work", ignore_errors=True)
-            options = RunOptions(device=args.device, cache_dir=work / "cache", progress=False)
+            options = RunOptions(device=args.device, cache_dir=work / "cache")
             started = time.perf_counter()
             render(args.clip, [style], work / "out.mp4", config, options)
             times[label] = time.perf_counter() - started

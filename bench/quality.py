@@ -25,7 +25,7 @@ from artvid import video  # noqa: E402
 from artvid.compare import CompareConfig, run_compare  # noqa: E402
 from artvid.config import build_config  # noqa: E402
 from artvid.multipass import Init  # noqa: E402
-from artvid.pipeline import RunOptions, render  # noqa: E402
+from artvid.rendering import RunOptions, render  # noqa: E402
 
 
 def budgets(frames: int, first: int, later: int, passes: int, pass_share: float) -> dict[str, int]:
@@ -76,7 +76,7 @@ def main() -> None:
     outputs, rows = [], {}
     for name, config in runs.items():
         out = args.out / (name.replace(" ", "_") + ".mp4")
-        options = RunOptions(device=args.device, cache_dir=args.out / "cache", work_dir=args.out / (out.stem + "-work"), progress=False)
+        options = RunOptions(device=args.device, cache_dir=args.out / "cache", work_dir=args.out / (out.stem + "-work"))
         started = time.perf_counter()
         summary = render(args.clip, [args.style], out, config, options)
         rows[name] = {"iterations": summary.iterations, "seconds": round(time.perf_counter() - started, 1)}

@@ -137,3 +137,19 @@ class ConstantFlow(FlowEstimator):
         out = np.zeros(shape, np.float64)
         out[..., 0] = params["dx"]
         return out
+
+
+class MemoryStore:
+    """A frame store in a dict, for the executor: ``(pass_index, frame) -> (H, W, 3) float32``."""
+
+    def __init__(self):
+        self.frames = {}
+
+    def has(self, p, i):
+        return (p, i) in self.frames
+
+    def load(self, p, i):
+        return self.frames[(p, i)].copy()
+
+    def save(self, p, i, image):
+        self.frames[(p, i)] = np.asarray(image, dtype=np.float32).copy()

@@ -6,22 +6,9 @@ import pytest
 from artvid.errors import ConfigError
 from artvid.multipass import Init, ScheduleConfig, blend, pass_order, starts_from_scratch
 from artvid.rendering import Temporal, run_passes
+from tests.helpers import MemoryStore
 
 H, W = 4, 5
-
-
-class MemoryStore:
-    def __init__(self):
-        self.frames = {}
-
-    def has(self, p, i):
-        return (p, i) in self.frames
-
-    def load(self, p, i):
-        return self.frames[(p, i)].copy()
-
-    def save(self, p, i, image):
-        self.frames[(p, i)] = np.asarray(image, dtype=np.float32).copy()
 
 
 class Recorder:

@@ -9,6 +9,7 @@ import pytest
 from artvid.errors import ConfigError
 from artvid.multipass import Init, ScheduleConfig
 from artvid.rendering import MissingInputError, Parts, Ref, execute, make_plan
+from tests.helpers import MemoryStore
 
 H, W = 4, 5
 
@@ -60,20 +61,6 @@ def test_the_plan_needs_no_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-class Store:
-    def __init__(self):
-        self.frames = {}
-
-    def has(self, p, i):
-        return (p, i) in self.frames
-
-    def load(self, p, i):
-        return self.frames[(p, i)].copy()
-
-    def save(self, p, i, image):
-        self.frames[(p, i)] = np.asarray(image, np.float32).copy()
-
-
 def fake_parts(store, calls):
     def stylize(frame, init, temporal, iterations, pass_index):
         calls.append((pass_index, frame))
@@ -90,11 +77,11 @@ def fake_parts(store, calls):
 
 def test_ranges_run_one_after_another_equal_one_whole_run():
     plan = make_plan(6, ScheduleConfig(), offsets=(1, 2))
-    whole, calls = Store(), []
+    whole, calls = MemoryStore(), []
     execute(plan, fake_parts(whole, calls))
     assert calls == [(1, i) for i in range(6)]
 
-    parted, calls = Store(), []
+    parted, calls = MemoryStore(), []
     first = execute(plan, fake_parts(parted, calls), frames=range(0, 2))
     second = execute(plan, fake_parts(parted, calls), frames=range(2, 6))
     assert calls == [(1, i) for i in range(6)] and (first.stylized, second.stylized) == (2, 4)
@@ -109,15 +96,15 @@ def test_a_range_whose_inputs_are_missing_is_refused_before_it_computes():
     plan = make_plan(6, ScheduleConfig(), offsets=(1,))
     calls = []
     with pytest.raises(MissingInputError, match="frame 4 of pass 1 needs frame 3 of pass 1"):
-        execute(plan, fake_parts(Store(), calls), frames=range(3, 6))
+        execute(plan, fake_parts(MemoryStore(), calls), frames=range(3, 6))
     assert calls == []
 
 
 def test_later_passes_sweep_backwards_so_their_ranges_run_from_the_end():
     plan = make_plan(6, ScheduleConfig(passes=2), offsets=(1,))
-    whole = Store()
+    whole = MemoryStore()
     execute(plan, fake_parts(whole, []))
-    store = Store()
+    store = MemoryStore()
     with pytest.raises(MissingInputError, match="frame 3 of pass 2 needs frame 4 of pass 2"):
         execute(plan, fake_parts(store, []), frames=range(0, 3))
     execute(plan, fake_parts(store, []), frames=range(3, 6))
