@@ -10,6 +10,7 @@ import numpy as np
 from artvid import video
 from artvid.errors import VideoWriteError
 from artvid.outputs import check_frame_folder, check_not_input, write_frame_folder
+from artvid.rendering.steps import Ref
 from artvid.workdir import WorkDir
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -56,15 +57,18 @@ def default_work_dir(output: Path) -> Path:
     return output.with_name(output.name + ".artvid-work")
 
 
-def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir, last_pass: int) -> None:
-    """Write the last pass's frames as ``output``: H.264 with the clip's fps and audio, or PNGs.
+def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir, final: Sequence[Ref]) -> None:
+    """Write each frame's final result as ``output``: H.264 with the clip's fps and audio, or PNGs.
+
+    Args:
+        final: Per frame, the finished frame that is its output (:attr:`RenderPlan.final`).
 
     Stored frames are final (the stylizer already applied original colours when asked).
     """
 
     def frames() -> Iterator[np.ndarray]:
-        for i in range(info.frame_count):
-            yield work.load_frame(last_pass, i)
+        for ref in final:
+            yield work.load_frame(ref.pass_index, ref.frame)
 
     if is_frame_folder(output):
         write_frame_folder(output, frames())

@@ -81,7 +81,13 @@ class MissingInputError(ConfigError):
     """A step of the requested range reads a frame that is neither stored nor produced by the range."""
 
 
-def execute(plan: RenderPlan, parts: Parts, frames: range | None = None, done: Executed | None = None) -> Executed:
+def execute(
+    plan: RenderPlan,
+    parts: Parts,
+    frames: range | None = None,
+    done: Executed | None = None,
+    units: Sequence[str] | None = None,
+) -> Executed:
     """Run the plan's steps (those of ``frames`` only, when given), skipping stored frames.
 
     Args:
@@ -89,6 +95,7 @@ def execute(plan: RenderPlan, parts: Parts, frames: range | None = None, done: E
         parts: Stylizer, warping, initialisation, store and progress.
         frames: A contiguous range of 0-based frames; None = every frame.
         done: A tally to add to (it keeps its counts when the execution raises).
+        units: Run only the steps of these units (:attr:`RenderPlan.units` keys).
 
     Returns:
         How many frames were stylized and how many were already stored.
@@ -97,7 +104,8 @@ def execute(plan: RenderPlan, parts: Parts, frames: range | None = None, done: E
         MissingInputError: If a step needs a frame outside the range that the store lacks.
     """
     done = done if done is not None else Executed()
-    for step in plan.steps:
+    steps = plan.steps if units is None else [s for u in plan.units if u.key in set(units) for s in u.steps]
+    for step in steps:
         if frames is not None and step.frame not in frames:
             continue
         if parts.store.has(step.pass_index, step.frame):

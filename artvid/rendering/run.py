@@ -76,9 +76,23 @@ class RenderSummary:
         return dict(self.__dict__)
 
 
-def plan_render(frame_count: int, config: RenderConfig) -> RenderPlan:
-    """The plan of a render of ``frame_count`` frames with ``config``."""
-    return make_plan(frame_count, config.schedule, config.flow.long_term, config.stylize.temporal_weight > 0)
+def plan_render(frame_count: int, config: RenderConfig, cuts: tuple[int, ...] = ()) -> RenderPlan:
+    """The plan of a render of ``frame_count`` frames with ``config`` and 0-based ``cuts``."""
+    return make_plan(
+        frame_count, config.schedule, config.flow.long_term, config.stylize.temporal_weight > 0, cuts
+    )
+
+
+def resolve_cuts(clip: Path, config: RenderConfig, frame_count: int) -> tuple[int, ...]:
+    """The 0-based first frames of the shots after the first: the configured ones, or detected."""
+    cuts = config.schedule.cuts
+    if cuts is None:
+        return ()
+    if cuts == (0,):
+        return ()
+    if cuts[-1] > frame_count:
+        raise ConfigError(f"cut at frame {cuts[-1]} is past the clip's last frame ({frame_count})")
+    return tuple(c - 1 for c in cuts)
 
 
 def _file_sha256(path: Path) -> str:
@@ -117,7 +131,8 @@ def render(
         raise ConfigError("at least one style image is needed")
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
-    plan = plan_render(info.frame_count, config)
+    cuts = resolve_cuts(clip, config, info.frame_count)
+    plan = plan_render(info.frame_count, config, cuts)
     style_frames = [images.load_image(path) for path in styles]
     device = resolve_device(options.device)
 
@@ -128,6 +143,7 @@ def render(
         "frame_size": [info.height, info.width],
         "styles_sha256": [_file_sha256(path) for path in styles],
         "config": _manifest_config(config),
+        "cuts": list(cuts),
     }
     from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
 
@@ -144,10 +160,10 @@ def render(
         _heal(work, plan)
         _extract_content(clip, config, info.frame_count, work)
         done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
-        write_output(clip, output, info, work, config.schedule.passes)
+        write_output(clip, output, info, work, plan.final)
     return RenderSummary(
         output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
-        passes=config.schedule.passes, size=[info.height, info.width],
+        passes=plan.passes, size=[info.height, info.width],
         seconds=round(time.perf_counter() - started, 3), iterations=frame_stylizer.iterations,
         frames_stylized=done.stylized, frames_resumed=done.resumed, losses=frame_stylizer.losses,
     )

@@ -112,3 +112,72 @@ def test_later_passes_sweep_backwards_so_their_ranges_run_from_the_end():
     assert store.frames.keys() == whole.frames.keys()
     for key in whole.frames:
         np.testing.assert_array_equal(store.frames[key], whole.frames[key])
+
+
+def test_a_cut_starts_a_new_shot_like_a_first_frame():
+    schedule = ScheduleConfig(passes=2, iterations_first=7, iterations=3, pass_iterations=2)
+    plan = make_plan(6, schedule, offsets=(1, 2), cuts=(3,))
+    assert plan.shots == ((0, 3), (3, 6))
+    third = next(s for s in plan.pass_steps(1) if s.frame == 3)
+    assert third.start.fresh is Init.CONTENT and third.iterations == 7 and third.temporal == () and third.from_scratch
+    fifth = next(s for s in plan.pass_steps(1) if s.frame == 4)
+    assert fifth.temporal == (Ref(1, 3),)  # offset 2 would reach across the cut
+    assert all(min(a, b) >= 3 or max(a, b) < 3 for a, b in plan.flow_pairs)
+    # Later passes sweep inside each shot: the first frame swept in a shot has no neighbour.
+    second = plan.pass_steps(2)
+    assert [s.frame for s in second] == [2, 1, 0, 5, 4, 3]
+    assert second[0].start.neighbour is None and second[3].start.neighbour is None
+    assert plan.final == tuple(Ref(2, f) for f in range(6))
+
+
+def test_cuts_outside_the_clip_are_refused():
+    with pytest.raises(ConfigError, match="expected cuts between frame 2 and 6"):
+        make_plan(6, ScheduleConfig(), cuts=(6,))
+
+
+def test_a_long_shot_is_chunked_behind_keyframes():
+    schedule = ScheduleConfig(chunk_frames=4, iterations_first=7, iterations=3, pass_iterations=2)
+    plan = make_plan(12, schedule, offsets=(1, 2))
+    assert plan.passes == 2  # the backward sweep that pulls each chunk onto the next keyframe
+    keys = [s for s in plan.pass_steps(1) if s.iterations == 7]
+    assert [s.frame for s in keys] == [0, 4, 8]
+    assert keys[1].start.result == Ref(1, 0) and keys[1].start.warped and keys[1].temporal == (Ref(1, 0),)
+    chunk_steps = {s.frame: s for s in plan.pass_steps(1)}
+    assert chunk_steps[5].temporal == (Ref(1, 4),)  # offset 2 would reach into the previous chunk
+    sweep = [s for s in plan.pass_steps(2) if 1 <= s.frame <= 3]
+    assert [s.frame for s in sweep] == [3, 2, 1] and sweep[0].start.neighbour == Ref(1, 4)
+    assert {f for f, ref in enumerate(plan.final) if ref.pass_index == 1} == {0, 4, 8}
+    units = {u.key: u for u in plan.units}
+    assert set(units) == {"shot0-key0", "shot0-key1", "shot0-key2", "shot0-chunk0", "shot0-chunk1", "shot0-chunk2"}
+    assert set(units["shot0-chunk1"].needs) == {Ref(1, 4), Ref(1, 8)}
+    assert set(units["shot0-key2"].needs) == {Ref(1, 4)}
+
+
+def test_unchunked_shots_are_one_unit_each():
+    plan = make_plan(6, ScheduleConfig(passes=3), cuts=(2,))
+    assert [u.key for u in plan.units] == ["shot0", "shot2"] and all(u.needs == () for u in plan.units)
+
+
+def test_chunked_units_give_the_same_frames_in_any_order_they_may_run():
+    plan = make_plan(13, ScheduleConfig(chunk_frames=4, passes=3), offsets=(1, 2), cuts=(11,))
+    whole = MemoryStore()
+    execute(plan, fake_parts(whole, []))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        store, pending = MemoryStore(), list(plan.units)
+        while pending:
+            ready = [u for u in pending if all(store.has(r.pass_index, r.frame) for r in u.needs)]
+            unit = ready[rng.integers(len(ready))]
+            execute(plan, fake_parts(store, []), units=[unit.key])
+            pending.remove(unit)
+        assert store.frames.keys() == whole.frames.keys()
+        for key in whole.frames:
+            np.testing.assert_array_equal(store.frames[key], whole.frames[key])
+
+
+def test_critical_path_shrinks_with_workers_and_chunks():
+    unchunked = make_plan(1000, ScheduleConfig())
+    assert unchunked.critical_path(8) == 1000
+    chunked = make_plan(1000, ScheduleConfig(chunk_frames=25))
+    assert chunked.critical_path(1) == len(chunked.steps)
+    assert chunked.critical_path(64) < chunked.critical_path(8) < chunked.critical_path(1) / 4

@@ -1,0 +1,77 @@
+"""The steps a render plan is made of: which finished frame (:class:`Ref`), how a step starts
+(:class:`Start`), and one frame optimisation (:class:`Step`). Plain data, no torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from artvid.multipass import Init
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """A finished frame: ``frame`` (0-based) of pass ``pass_index`` (1-based)."""
+
+    pass_index: int
+    frame: int
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a step's optimisation starts.
+
+    Exactly one form applies:
+
+    * ``fresh`` set: noise or the content (:data:`artvid.multipass.FRESH_INITS`).
+    * ``result`` set, ``neighbour`` None: that finished frame, warped onto this frame's grid when
+      ``warped`` (``Init.PREV_WARPED``), as it is otherwise (``Init.PREV``, ``Init.FIRST``, or the
+      frame's own previous-pass result).
+    * ``result`` and ``neighbour`` set: Ruder's blend of the frame's previous-pass result with the
+      neighbour of this sweep warped onto it.
+    """
+
+    fresh: Init | None = None
+    result: Ref | None = None
+    warped: bool = False
+    neighbour: Ref | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One frame optimisation.
+
+    Attributes:
+        pass_index: 1-based pass.
+        frame: 0-based frame.
+        iterations: Iteration cap.
+        start: Where the optimisation starts.
+        temporal: Finished frames warped onto this frame as temporal targets, closest first.
+        from_scratch: The step starts from noise or the content (coarse-to-fine applies).
+    """
+
+    pass_index: int
+    frame: int
+    iterations: int
+    start: Start
+    temporal: tuple[Ref, ...] = ()
+    from_scratch: bool = False
+
+    @property
+    def ref(self) -> Ref:
+        """The frame this step produces."""
+        return Ref(self.pass_index, self.frame)
+
+    def needs(self) -> list[Ref]:
+        """Finished frames this step reads, in the order it reads them."""
+        refs = [r for r in (self.start.result, self.start.neighbour) if r is not None]
+        return refs + [r for r in self.temporal if r not in refs]
+
+    def warps(self) -> list[tuple[int, int]]:
+        """``(i, j)`` pairs whose flow this step warps with: frame ``j``'s result onto ``i``."""
+        sources = []
+        if self.start.warped and self.start.result is not None:
+            sources.append(self.start.result.frame)
+        if self.start.neighbour is not None:
+            sources.append(self.start.neighbour.frame)
+        sources += [r.frame for r in self.temporal]
+        return [(self.frame, j) for j in dict.fromkeys(sources)]
