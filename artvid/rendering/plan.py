@@ -87,9 +87,10 @@ class RenderPlan:
         """The sum of every step's iteration cap (an upper bound on the work)."""
         return sum(s.iterations for s in self.steps)
 
-    def critical_path(self, workers: int) -> int:
-        """Frames solved one after another when ``workers`` run the units (greedy list scheduling,
-        one frame optimisation as the unit of time; units start in plan order when ready)."""
+    def critical_path(self, workers: int, by_iterations: bool = False) -> int:
+        """Frames solved one after another when ``workers`` run the units (greedy list scheduling;
+        units start in plan order when ready). With ``by_iterations``, each frame counts its
+        iteration cap instead of 1 (a keyframe costs the first frame's budget)."""
         producer = {ref: i for i, unit in enumerate(self.units) for ref in unit.refs}
         deps = [{producer[r] for r in unit.needs} for unit in self.units]
         done_at: dict[int, int] = {}
@@ -99,7 +100,8 @@ class RenderPlan:
             ready = [i for i in pending if deps[i] <= done_at.keys()]
             index = min(ready, key=lambda i: max((done_at[d] for d in deps[i]), default=0))
             start = max(heapq.heappop(free), max((done_at[d] for d in deps[index]), default=0))
-            done_at[index] = start + len(self.units[index].steps)
+            steps = self.units[index].steps
+            done_at[index] = start + (sum(s.iterations for s in steps) if by_iterations else len(steps))
             heapq.heappush(free, done_at[index])
             pending.remove(index)
         return max(done_at.values(), default=0)
