@@ -162,6 +162,9 @@ def _units(ordered: list[tuple[str, Step]]) -> tuple[Unit, ...]:
     grouped: dict[str, list[Step]] = {}
     for key, step in ordered:
         grouped.setdefault(key, []).append(step)
+    # Keyframes first: they form the chain every chunk waits on, so a scheduler taking ready units
+    # in this order keeps the critical path moving.
+    grouped = dict(sorted(grouped.items(), key=lambda item: "-key" not in item[0]))
     units = []
     for key, steps in grouped.items():
         produced = {s.ref for s in steps}

@@ -13,7 +13,9 @@ the chunk; pass 2 backward from the *next* keyframe, blending each frame with it
 neighbour (Ruder's multi-pass blend), so the chunk's end is pulled onto the next keyframe and the
 seam is spread over the sweep instead of falling between two frames. A chunked shot therefore
 always has at least 2 passes; keyframes are final after pass 1 (anchors never move). A chunk's
-frames depend on its two keyframes and its own frames only, so chunks run in parallel.
+frames depend on its two keyframes and its own frames only, so chunks run in parallel: its pass 1
+(a unit that needs its own keyframe) starts as soon as that keyframe is solved, its later passes
+(a second unit) once the next keyframe is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def shot_steps(
     for c, (first, end) in enumerate(zip(bounds, bounds[1:])):
         unit = f"shot{start}-chunk{c}" if chunked else f"shot{start}"
         key_unit = f"shot{start}-key{c}" if chunked else unit
+        sweep_unit = f"shot{start}-sweep{c}" if chunked else unit
         previous_key = keys[c - 1] if c > 0 else None
         next_key = keys[c + 1] if chunked and c + 1 < len(keys) else None
         uses = temporal and 1 >= schedule.temporal_from_pass
@@ -61,7 +64,8 @@ def shot_steps(
             anchor = (next_key if backward else first) if chunked else None
             previous = Ref(1, anchor) if anchor is not None else None
             for frame in order:
-                by_pass[pass_index].append((unit, _sweep_step(pass_index, frame, previous if uses else None, schedule)))
+                step = _sweep_step(pass_index, frame, previous if uses else None, schedule)
+                by_pass[pass_index].append((sweep_unit, step))
                 previous = Ref(pass_index, frame)
     final = {f: Ref(passes, f) for f in range(start, stop)}
     if chunked:

@@ -148,8 +148,10 @@ def test_a_long_shot_is_chunked_behind_keyframes():
     assert [s.frame for s in sweep] == [3, 2, 1] and sweep[0].start.neighbour == Ref(1, 4)
     assert {f for f, ref in enumerate(plan.final) if ref.pass_index == 1} == {0, 4, 8}
     units = {u.key: u for u in plan.units}
-    assert set(units) == {"shot0-key0", "shot0-key1", "shot0-key2", "shot0-chunk0", "shot0-chunk1", "shot0-chunk2"}
-    assert set(units["shot0-chunk1"].needs) == {Ref(1, 4), Ref(1, 8)}
+    assert list(units)[:3] == ["shot0-key0", "shot0-key1", "shot0-key2"]
+    assert set(units) == {f"shot0-{kind}{c}" for kind in ("key", "chunk", "sweep") for c in range(3)}
+    assert set(units["shot0-chunk1"].needs) == {Ref(1, 4)}
+    assert set(units["shot0-sweep1"].needs) == {Ref(1, 5), Ref(1, 6), Ref(1, 7), Ref(1, 8)}
     assert set(units["shot0-key2"].needs) == {Ref(1, 4)}
 
 
