@@ -153,3 +153,43 @@ class MemoryStore:
 
     def save(self, p, i, image):
         self.frames[(p, i)] = np.asarray(image, dtype=np.float32).copy()
+
+
+def real_footage(data, width: int = 256, height: int = 108) -> dict[str, list[np.ndarray]]:
+    """Continuous real shots from the shared data, every frame resized to ``width x height`` RGB.
+
+    ``data`` is the shared data folder. Returns ``{"mmflow": 50 frames (the Sintel cave chase at
+    10 fps; examples/sintel.mp4 is its first 12), "alley": 4, "market": 4, "marple": 5}``: four
+    scenes, each one continuous shot.
+    """
+    from pathlib import Path
+
+    import cv2
+
+    from artvid.images import load_image
+    from artvid.video import iter_frames
+
+    data = Path(data)
+
+    def fit(frame):
+        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+
+    def images(pattern, numbers):
+        return [fit(load_image(data / pattern.format(i))) for i in numbers]
+
+    return {
+        "mmflow": [fit(f) for f in iter_frames(data / "video" / "mmflow_demo_sintel.mp4", size=max(width, height))],
+        "alley": images("sintel/alley_1_clean/frame_{:04d}.png", range(1, 5)),
+        "market": images("sintel/market_5_final/frame_{:04d}.png", range(1, 5)),
+        "marple": images("ruder_marple8/marple8_{:02d}.ppm", range(1, 6)),
+    }
+
+
+def join_shots(segments) -> tuple[list[np.ndarray], tuple[int, ...]]:
+    """Concatenate lists of frames into one clip; returns its frames and its true cuts (0-based)."""
+    frames, cuts = [], []
+    for segment in segments:
+        if frames:
+            cuts.append(len(frames))
+        frames.extend(segment)
+    return frames, tuple(cuts)
