@@ -155,6 +155,7 @@ def compute_flow(
     cache_dir: PathLike | None = None,
     workers: int | None = None,
     export_dir: PathLike | None = None,
+    cuts: str = "auto",
     progress: bool = False,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -166,6 +167,8 @@ def compute_flow(
         cache_dir: Flow cache root (None = ``$ARTVID_CACHE`` or ``~/.cache/artvid/flow``).
         workers: Worker threads (None = all cores).
         export_dir: Also write Ruder-compatible ``.flo``/``.pgm`` files here.
+        cuts: Shot cuts as for :func:`render` (``"auto"``, ``"0"``, ``"120,340"``): no flow is
+            computed across a cut.
         progress: Show a progress bar on stderr.
         **settings: :class:`artvid.flowcache.FlowConfig` fields (``method``, ``long_term``,
             ``check``, ``params``).
@@ -177,6 +180,7 @@ def compute_flow(
     from artvid.flowcache import FlowCache, FlowConfig, default_cache_dir
     from artvid.multipass import ScheduleConfig
     from artvid.rendering.plan import make_plan
+    from artvid.shots.cuts import resolve_cuts
 
     started = time.perf_counter()
     config = FlowConfig(**settings)
@@ -184,12 +188,14 @@ def compute_flow(
     if cache.info.frame_count < 2:
         raise ConfigError(f"flow needs a clip of at least 2 frames, got {cache.info.frame_count}")
     # The pairs a render with these offsets warps with (its plan is the one place that says so).
-    pairs = list(make_plan(cache.info.frame_count, ScheduleConfig(), config.long_term).flow_pairs)
+    schedule = ScheduleConfig(cuts=cuts)
+    shot_cuts = resolve_cuts(Path(clip), schedule.cuts, cache.info.frame_count)
+    pairs = list(make_plan(cache.info.frame_count, schedule, config.long_term, cuts=shot_cuts).flow_pairs)
     computed = cache.ensure(pairs, workers=workers, progress=progress)
     exported = cache.export(Path(export_dir), pairs) if export_dir else 0
     return {
         "clip": str(clip), "frames": cache.info.frame_count, "size": [cache.info.height, cache.info.width],
-        "pairs": len(pairs), "computed": computed, "cache": str(cache.dir), "exported_files": exported,
+        "cuts": [c + 1 for c in shot_cuts], "pairs": len(pairs), "computed": computed, "cache": str(cache.dir), "exported_files": exported,
         "seconds": round(time.perf_counter() - started, 3),
     }
 

@@ -49,9 +49,10 @@ class ScheduleConfig:
         temporal_from_pass: First pass that uses temporal terms and blending. The paper's own
             multi-pass schedule starts them late, from independently initialised frames.
         seed: Seed of the random initialisation.
-        cuts: 1-based frame numbers where a new shot starts (a hard cut); ``(0,)`` = none;
-            None = detected from the clip (:mod:`artvid.shots`). A shot starts like a first
-            frame and nothing (flow, temporal terms, blending) reaches across a cut.
+        cuts: Where new shots start (hard cuts), as users write them: ``"120,340"`` (frame
+            numbers from 1), ``"0"`` = one shot, ``"auto"`` = detected from the clip
+            (:mod:`artvid.shots`). A shot starts like a first frame and nothing (flow, temporal
+            terms, blending) reaches across a cut.
         chunk_frames: Shots longer than this are split into chunks that run in parallel (see
             :mod:`artvid.rendering.segments`); None = no chunks.
     """
@@ -65,11 +66,8 @@ class ScheduleConfig:
     blend_weight: float = setting(1.0, help="δ of the multi-pass blend.", min=0)
     temporal_from_pass: int = setting(1, help="First pass using temporal loss and blending.", min=1)
     seed: int = setting(0, help="Seed of the random initialisation.")
-    cuts: tuple[int, ...] | None = setting(
-        None,
-        help="Frame numbers (1-based) where a new shot starts, comma-separated; 0 = no cuts "
-        "(default: detected).",
-        min=0,
+    cuts: str = setting(
+        "auto", help="Frames (numbered from 1) where a new shot starts, e.g. 120,340; 0 = one shot; auto = detect."
     )
     chunk_frames: int | None = setting(
         None, help="Split shots longer than this into chunks that can run at the same time (default: no chunks).",
@@ -92,11 +90,10 @@ class ScheduleConfig:
             raise ConfigError(f"init-first must be random or content, got {self.init_first.value}")
         if self.blend_weight < 0:
             raise ConfigError(f"blend-weight must be non-negative, got {self.blend_weight}")
-        if self.cuts is not None:
-            cuts = tuple(self.cuts)
-            if cuts != (0,) and any(isinstance(c, bool) or not isinstance(c, int) or c < 2 for c in cuts):
-                raise ConfigError(f"cuts must be frame numbers >= 2 (or 0 for none), got {self.cuts!r}")
-            object.__setattr__(self, "cuts", tuple(sorted(set(cuts))))
+        from artvid.shots.cuts import format_cuts, parse_cuts
+
+        parsed = parse_cuts(self.cuts)
+        object.__setattr__(self, "cuts", "auto" if parsed is None else format_cuts(parsed))
         if self.chunk_frames is not None and (isinstance(self.chunk_frames, bool) or self.chunk_frames < 2):
             raise ConfigError(f"chunk-frames must be at least 2, got {self.chunk_frames!r}")
         if self.temporal_from_pass < 1:

@@ -80,7 +80,7 @@ def main() -> int:
         work = args.work or Path(tmp)
         cache = work / "cache"
         clip = extract(args.clip, args.frames, args.size, work / "clip")
-        common = {"quality": args.quality, "cuts": (0,)}  # one continuous shot: no detection
+        common = {"quality": args.quality, "cuts": "0"}  # one continuous shot: no detection
         seconds = {"unchunked": timed_render(clip, args.style, work / "unchunked", cache, **common)}
         for workers in (1, 2):
             seconds[f"ray{workers}"] = timed_render(

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import click
 
-from artvid.cli.fields import pass_settings
-from artvid.cli.options import DIR_OUT, PATH_IN, command, flow_options, run_options
+from artvid.cli.fields import field_options, pass_settings
+from artvid.cli.options import DIR_OUT, PATH_IN, apply, command, flow_options, run_options
 from artvid.cli.output import echo_json, note, plural, setup_logging
+from artvid.multipass import ScheduleConfig
 
 
 @command("flow")
 @click.argument("clip", type=PATH_IN)
 @flow_options(method="--method")
+# The same shots as the render: no flow is computed across a cut.
+@apply(field_options(ScheduleConfig, "schedule", only=["cuts"]))
 # The frame size is a FlowCache argument, not a FlowConfig field (the cache key holds it apart).
 @click.option("--size", type=click.IntRange(min=16), default=None, help="Resize frames: long side in pixels (default: native).")
 @run_options("workers", "cache_dir")
@@ -32,7 +35,7 @@ def flow_command(settings, clip: Path, size, workers, cache_dir, export_dir, qui
     setup_logging(quiet)
     summary = artvid.compute_flow(
         clip, size=size, cache_dir=cache_dir, workers=workers, export_dir=export_dir, progress=not quiet,
-        **settings["flow"],
+        cuts=settings["schedule"]["cuts"], **settings["flow"],
     )
     if as_json:
         echo_json(summary)

@@ -55,6 +55,8 @@ class CompareConfig:
             metrics only.
         cache_dir: Flow cache root (None = :func:`artvid.flowcache.default_cache_dir`).
         workers: Flow worker threads (None = all cores).
+        cuts: Where CONTENT cuts to a new shot (``"120,340"``, ``"0"`` = none, ``"auto"`` =
+            detected, see :mod:`artvid.shots`): estimated-flow pairs across a cut are not scored.
     """
 
     names: tuple[str, ...] | None = setting(None, help="Comma-separated display names, one per STYLIZED input.")
@@ -72,8 +74,15 @@ class CompareConfig:
     perceptual: bool = setting(True, help="Compute style and content losses (needs the VGG encoder).")
     cache_dir: Path | None = setting(None, help="Flow cache root.")
     workers: int | None = setting(None, help="Flow worker threads (default: all cores).", min=1)
+    cuts: str = setting(
+        "auto", help="Frames (numbered from 1) where CONTENT cuts to a new shot, e.g. 120,340; 0 = none; auto = detect."
+    )
 
     def __post_init__(self) -> None:
+        from artvid.shots.cuts import format_cuts, parse_cuts
+
+        parsed = parse_cuts(self.cuts)
+        object.__setattr__(self, "cuts", "auto" if parsed is None else format_cuts(parsed))
         check_flow_method(self.flow_method)
         if isinstance(self.long_term, bool) or not isinstance(self.long_term, int) or self.long_term < 2:
             raise ConfigError(f"long-term interval: expected an integer >= 2, got {self.long_term!r}")

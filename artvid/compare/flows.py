@@ -77,12 +77,21 @@ class EstimatedFlow:
             FlowConfig(method=config.flow_method, long_term=self.offsets),
             upscale=True,  # the evaluation size, like the frames, may enlarge CONTENT
         )
-        pairs = [(t - k, t) for t in range(1, frame_count) for k in self.offsets if t - k >= 0]
+        from artvid.shots.cuts import crosses_cut, resolve_cuts
+
+        # No temporal error across a cut: those pairs are neither computed nor evaluated.
+        self.cuts = resolve_cuts(content, config.cuts, frame_count)
+        pairs = [
+            (t - k, t) for t in range(1, frame_count) for k in self.offsets
+            if t - k >= 0 and not crosses_cut(t - k, t, self.cuts)
+        ]
         self.cache.ensure(pairs, workers=config.workers, progress=progress)
         self.describe = {"flow": f"estimated ({config.flow_method}, flow cache {self.cache.dir})"}
 
     def pair(self, t: int, k: int) -> PairSpec | None:
-        if k not in self.offsets or t - k < 0:
+        from artvid.shots.cuts import crosses_cut
+
+        if k not in self.offsets or t - k < 0 or crosses_cut(t - k, t, self.cuts):
             return None
         got = self.cache.get(t, t - k)
         return PairSpec(t, t - k, got.flow, got.reliability)

@@ -113,6 +113,7 @@ def run_compare(
         "device": str(perceptual.device) if perceptual is not None else None,
         "weights": config.weights if perceptual is not None else None,
         **source.describe,
+        "cuts": [c + 1 for c in getattr(source, "cuts", ())],
     }
     return CompareResult(
         content=content,

@@ -25,6 +25,7 @@ from artvid.rendering.execute import Executed, Parts, execute
 from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
 from artvid.rendering.plan import Ref, RenderPlan, make_plan
 from artvid.rendering.progress import Progress, Silent
+from artvid.shots.cuts import format_cuts, resolve_cuts
 from artvid.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
@@ -83,18 +84,6 @@ def plan_render(frame_count: int, config: RenderConfig, cuts: tuple[int, ...] = 
     )
 
 
-def resolve_cuts(clip: Path, config: RenderConfig, frame_count: int) -> tuple[int, ...]:
-    """The 0-based first frames of the shots after the first: the configured ones, or detected."""
-    cuts = config.schedule.cuts
-    if cuts is None:
-        return ()
-    if cuts == (0,):
-        return ()
-    if cuts[-1] > frame_count:
-        raise ConfigError(f"cut at frame {cuts[-1]} is past the clip's last frame ({frame_count})")
-    return tuple(c - 1 for c in cuts)
-
-
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     video.hash_file(digest, path)
@@ -131,7 +120,9 @@ def render(
         raise ConfigError("at least one style image is needed")
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
-    cuts = resolve_cuts(clip, config, info.frame_count)
+    cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
+    if cuts:
+        logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
     plan = plan_render(info.frame_count, config, cuts)
     style_frames = [images.load_image(path) for path in styles]
     device = resolve_device(options.device)

@@ -15,7 +15,7 @@ import numpy as np
 
 from artvid.errors import ConfigError
 
-__all__ = ["check_cuts", "format_cuts", "parse_cuts", "shots"]
+__all__ = ["check_cuts", "crosses_cut", "format_cuts", "parse_cuts", "resolve_cuts", "shots"]
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -109,3 +109,34 @@ def shots(frame_count: int, cuts: Sequence[int]) -> list[range]:
     """
     starts = [0, *check_cuts(cuts, frame_count)]
     return [range(start, stop) for start, stop in zip(starts, [*starts[1:], frame_count])]
+
+
+def resolve_cuts(clip, text: str, frame_count: int) -> tuple[int, ...]:
+    """The 0-based cuts of ``clip`` for a ``--cuts`` setting: as given, or detected for ``auto``.
+
+    Args:
+        clip: The clip (video file or image folder), read only for ``auto``.
+        text: The setting (see :func:`parse_cuts`).
+        frame_count: Frames of the clip.
+
+    Raises:
+        ConfigError: A given cut lies outside the clip.
+    """
+    parsed = parse_cuts(text)
+    if parsed is not None:
+        return check_cuts(parsed, frame_count)
+    if frame_count < 2:
+        return ()
+    from artvid.shots.detect import MIN_SIDE, detect_clip_cuts
+    from artvid.video import probe
+
+    info = probe(clip)
+    if max(info.width, info.height) < MIN_SIDE:
+        return ()  # too small to measure flow: one shot
+    return check_cuts(detect_clip_cuts(clip), frame_count)
+
+
+def crosses_cut(a: int, b: int, cuts: Sequence[int]) -> bool:
+    """Whether frames ``a`` and ``b`` lie in different shots."""
+    low, high = min(a, b), max(a, b)
+    return any(low < cut <= high for cut in cuts)

@@ -66,10 +66,13 @@ def test_every_command_keeps_its_option_names(name):
 # Options added since the capture above: fields that had no option before. Pinned so that a
 # renamed option shows up here as one missing and one unexpected name.
 OPTIONS_ADDED = {
-    "render": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale"},
+    "render": {
+        "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--cuts",
+        "--chunk-frames",
+    },
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
-    "flow": set(),
-    "compare": {"--weights", "--perceptual", "--no-perceptual"},
+    "flow": {"--cuts"},
+    "compare": {"--weights", "--perceptual", "--no-perceptual", "--cuts"},
 }
 
 
@@ -95,7 +98,8 @@ RENDER_STAGES = {"stylize", "flow", "schedule"}
 NOT_ON_COMMAND = {
     ("image", "temporal_weight"): "a still image has no temporal term",
     **{("image", f): "a still image has one pass and no neighbours"
-       for f in ("passes", "iterations", "pass_iterations", "init", "blend_weight", "temporal_from_pass")},
+       for f in ("passes", "iterations", "pass_iterations", "init", "blend_weight", "temporal_from_pass", "cuts",
+                 "chunk_frames")},
     ("image", "upscale"): "--size only ever shrinks a still image (load_image's max_side)",
 }
 # CompareConfig fields set from the run options (plain options shared by every command); compare's
