@@ -92,7 +92,10 @@ class ScheduleConfig:
             raise ConfigError(f"blend-weight must be non-negative, got {self.blend_weight}")
         from artvid.shots.cuts import format_cuts, parse_cuts
 
-        parsed = parse_cuts(self.cuts)
+        try:
+            parsed = parse_cuts(self.cuts)
+        except ConfigError as exc:
+            raise ConfigError(f"cuts: {exc}") from None
         object.__setattr__(self, "cuts", "auto" if parsed is None else format_cuts(parsed))
         if self.chunk_frames is not None and (isinstance(self.chunk_frames, bool) or self.chunk_frames < 2):
             raise ConfigError(f"chunk-frames must be at least 2, got {self.chunk_frames!r}")

@@ -85,6 +85,13 @@ def test_flow_command_fills_then_reuses_and_exports(runner, clip, tmp_path):
         (["render", "{clip}", "--style", "{style}", "--style-layers", "relu9_9"], "relu9_9"),
         (["render", "{clip}", "--style", "{style}", "--weights", "{garbage}"], "Error:"),
         (["image", "{style}", "--style", "{style}", "-o", "{tmp}/missing/x.png"], "does not exist"),
+        (["image", "{style}", "--style", "{style}", "-o", "{tmp}/x.gif"], "image suffix"),
+        (["image", "{style}", "--style", "{style}", "-o", "{style}"], "input"),
+        (["flow", "{clip}", "--size", "100000"], "--upscale"),
+        (["render", "{clip}", "--style", "{style}", "--size", "100000"], "--upscale"),
+        (["render", "{clip}", "--style", "{style}", "-o", "{clip}"], "input"),
+        (["render", "{clip}", "--style", "{style}", "--cuts", "1"], "cuts"),
+        (["render", "{clip}", "--style", "{style}", "--cuts", "9"], "frame 9"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, monkeypatch, args, message):
@@ -307,3 +314,13 @@ def test_compare_options_reach_the_compare_config(runner, monkeypatch, clip, sty
     assert (config.names, config.style, config.perceptual, config.weights) == (("a",), style, False, "torchvision")
     assert (config.flow_method, config.long_term, config.size, config.workers) == ("dis", 3, 32, 1)
     assert (config.device, config.cache_dir) == ("auto", tmp_path / "c")
+
+
+def test_absurd_weights_are_one_clear_line_not_an_unstylized_result(runner, clip, style, tmp_path):
+    result = runner.invoke(cli.main, [
+        "render", str(clip), "--style", str(style), "-o", str(tmp_path / "out/"), "--style-weight", "1e38",
+        "--iterations-first", "12", "--device", "cpu", "-q",
+    ])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if line.startswith("Error")] == result.output.splitlines()
+    assert not list((tmp_path / "out").glob("0*.png"))
