@@ -46,6 +46,7 @@ def joined_clip(folder: Path, width: int, height: int) -> tuple[Path, tuple[int,
         if frames:
             cuts.append(len(frames))
         frames += [cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in segment]
+    folder.mkdir(parents=True, exist_ok=True)
     write_frames(folder, frames)
     return folder, tuple(cuts)
 
