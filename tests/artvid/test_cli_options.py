@@ -66,7 +66,10 @@ def test_every_command_keeps_its_option_names(name):
 # Options added since the capture above: fields that had no option before. Pinned so that a
 # renamed option shows up here as one missing and one unexpected name.
 OPTIONS_ADDED = {
-    "render": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale"},
+    "render": {
+        "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--backend",
+        "--ray-address", "--ray-workers", "--gpus-per-worker",
+    },
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
     "flow": set(),
     "compare": {"--weights", "--perceptual", "--no-perceptual"},
