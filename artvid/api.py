@@ -33,11 +33,11 @@ def _paths(value: PathLike | Sequence[PathLike]) -> list[Path]:
     return [Path(v) for v in value]
 
 
-def _progress(progress: bool | Progress | None) -> Progress | None:
-    from artvid.rendering import TqdmProgress
+def _progress(progress: bool | Progress | None, overall: bool = False) -> Progress | None:
+    from artvid.rendering import OverallProgress, TqdmProgress
 
     if progress is True:
-        return TqdmProgress()
+        return OverallProgress() if overall else TqdmProgress()
     return progress or None
 
 
@@ -56,6 +56,10 @@ def render(
     cache_dir: PathLike | None = None,
     workers: int | None = None,
     progress: bool | Progress | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
+    ray_workers: int | None = None,
+    gpus_per_worker: float = 1.0,
     **settings: Any,
 ) -> RenderSummary:
     """Render a stylized video (or numbered PNGs) from a clip; an interrupted render resumes.
@@ -75,7 +79,13 @@ def render(
         fresh: Discard the work directory's frames and start over.
         cache_dir: Flow cache root (None = ``$ARTVID_CACHE`` or ``~/.cache/artvid/flow``).
         workers: Flow worker threads (None = all cores).
-        progress: True for progress bars on stderr, or a :class:`artvid.rendering.Progress`.
+        progress: True for progress bars on stderr (one bar over every frame and pass on Ray),
+            or a :class:`artvid.rendering.Progress`.
+        backend: ``local`` (this process) or ``ray`` (the plan's units on Ray workers; identical
+            frames).
+        ray_address: ``auto`` or ``host:port`` of a Ray cluster; None starts a local Ray.
+        ray_workers: Stylizer workers on Ray (None = GPUs / ``gpus_per_worker``, else CPUs).
+        gpus_per_worker: GPUs per Ray worker; a fraction shares a GPU.
         **settings: Config fields by name (``style_weight``, ``passes``, ``flow_method``, …).
 
     Returns:
@@ -98,7 +108,9 @@ def render(
     output = Path(output) if output is not None else default_output(Path(clip), styles[0])
     options = RunOptions(
         device=device, workers=workers, cache_dir=Path(cache_dir) if cache_dir else None,
-        work_dir=Path(work_dir) if work_dir else None, fresh=fresh, progress=_progress(progress),
+        work_dir=Path(work_dir) if work_dir else None, fresh=fresh,
+        progress=_progress(progress, overall=backend == "ray"), backend=backend, ray_address=ray_address,
+        ray_workers=ray_workers, gpus_per_worker=gpus_per_worker,
     )
     return run_render(Path(clip), styles, output, config, options)
 

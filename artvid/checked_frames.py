@@ -73,8 +73,7 @@ class CheckedFrames:
         Raises:
             WorkDirError: If either file cannot be written.
         """
-        if image.dtype != np.uint8:
-            image = np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+        image = stored_frame(image)
         self._verified.pop(path, None)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,3 +104,11 @@ class CheckedFrames:
 
 def _stat_key(stat) -> tuple[int, int, int]:
     return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def stored_frame(image: np.ndarray) -> np.ndarray:
+    """A frame as :meth:`CheckedFrames.save` stores it: ``(H, W, 3)`` float in [0, 1] rounded to
+    uint8 (uint8 passes unchanged), so an in-memory store can hold exactly what a file would."""
+    if image.dtype == np.uint8:
+        return image
+    return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)

@@ -30,11 +30,17 @@ from artvid.stylize import StylizeConfig
 @run_options()
 @click.option("--work-dir", type=DIR_OUT, default=None, help="Where finished frames are kept for resuming (default: <output>.artvid-work).")
 @click.option("--fresh", is_flag=True, help="Discard finished frames and start over.")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="Run the frames in this process, or on Ray workers (same frames).")
+@click.option("--ray-address", metavar="ADDR|auto", default=None, help="Ray cluster to join: auto or host:port (default: start a local Ray).")
+@click.option("--ray-workers", type=click.IntRange(min=1), default=None, help="Stylizer workers on Ray (default: GPUs / --gpus-per-worker, else CPUs).")
+@click.option("--gpus-per-worker", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True, help="GPUs per Ray worker; a fraction shares a GPU.")
 @pass_settings(explicit_only=True)
-def render_command(settings, clip, styles, output, quality, device, workers, cache_dir, work_dir, fresh, quiet, as_json):
+def render_command(settings, clip, styles, output, quality, device, workers, cache_dir, work_dir, fresh, backend,
+                   ray_address, ray_workers, gpus_per_worker, quiet, as_json):
     """Stylize CLIP into a flicker-free painted video.
 
-    Interrupted renders resume: run the same command again.
+    Interrupted renders resume: run the same command again. With --backend ray the frames are
+    stylized by Ray workers (one per GPU, or per core), identical to a local render.
 
     Example: artvid render examples/sintel.mp4 --style examples/starry_night.jpg --passes 3
     """
@@ -46,7 +52,8 @@ def render_command(settings, clip, styles, output, quality, device, workers, cac
     config = build_config(quality, **render_fields, **settings)
     summary = artvid.render(
         clip, styles, output, config=config, device=device, work_dir=work_dir, fresh=fresh, cache_dir=cache_dir,
-        workers=workers, progress=not quiet,
+        workers=workers, progress=not quiet, backend=backend, ray_address=ray_address, ray_workers=ray_workers,
+        gpus_per_worker=gpus_per_worker,
     )
     if as_json:
         echo_json(summary.as_dict())

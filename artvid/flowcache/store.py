@@ -53,6 +53,15 @@ def _cache_error(exc: OSError, where: Path) -> FlowCacheError:
     return FlowCacheError(f"cannot write the flow cache at {where}: {exc.strerror or exc}")
 
 
+def flow_pair(arrays: dict[str, np.ndarray], i: int, j: int) -> FlowPair:
+    """The flow from ``i`` to ``j`` (either order) in a decoded entry of the pair, as every reader
+    of the cache sees it: float16 flow widened to float32, reliability from 0-255 to [0, 1]."""
+    forward = i < j
+    flow_ij = arrays["flow_ab" if forward else "flow_ba"].astype(np.float32)
+    rel = arrays["rel_ab" if forward else "rel_ba"].astype(np.float32) / 255.0
+    return FlowPair(flow=flow_ij, reliability=rel)
+
+
 class FlowCache:
     """The flow of one clip at one size and one flow setting, stored under ``root``.
 
@@ -115,12 +124,26 @@ class FlowCache:
         return self.dir / "pairs" / f"{a:06d}_{b:06d}.avfc"
 
     def _load(self, a: int, b: int) -> dict[str, np.ndarray] | None:
+        read = self._read(a, b)
+        return None if read is None else read[1]
+
+    def entry_bytes(self, a: int, b: int) -> bytes | None:
+        """The verified bytes of the entry for frames ``a < b`` (0-based), or None when it is
+        missing or damaged (a damaged one is removed, so that it is computed again).
+
+        Raises:
+            FlowCacheError: If the entry cannot be read.
+        """
+        read = self._read(a, b)
+        return None if read is None else read[0]
+
+    def _read(self, a: int, b: int) -> tuple[bytes, dict[str, np.ndarray]] | None:
         path = self.entry_path(a, b)
         try:
             with open(path, "rb") as handle:
                 read = os.fstat(handle.fileno())
                 data = handle.read()
-            return decode_entry(data, (a, b), self.key)
+            return data, decode_entry(data, (a, b), self.key)
         except FileNotFoundError:
             return None
         except FlowCacheError as exc:
@@ -168,10 +191,7 @@ class FlowCache:
             arrays = self._load(a, b)
             if arrays is None:
                 raise FlowCacheError(f"flow cache entry {self.entry_path(a, b)} vanished after it was written")
-        forward = i == a
-        flow_ij = arrays["flow_ab" if forward else "flow_ba"].astype(np.float32)
-        rel = arrays["rel_ab" if forward else "rel_ba"].astype(np.float32) / 255.0
-        return FlowPair(flow=flow_ij, reliability=rel)
+        return flow_pair(arrays, i, j)
 
     def missing(self, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """The pairs (normalised to ``a < b``) without an intact entry, in the given order."""

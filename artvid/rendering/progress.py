@@ -84,3 +84,39 @@ class TqdmProgress(Progress):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class OverallProgress(Progress):
+    """One tqdm bar on stderr over every frame of every pass, with frames/s and the time left.
+
+    For renders whose units run side by side (``--backend ray``), where a bar per pass would
+    jump between passes. Frames found finished count towards the bar but not towards the rate.
+    """
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def start(self, plan: RenderPlan) -> None:
+        from tqdm import tqdm
+
+        passes = f"{plan.frame_count} frames × {plan.passes} passes" if plan.passes > 1 else f"{plan.frame_count} frames"
+        # smoothing=0: the rate is the average since the start, which is what an ETA over
+        # workers finishing frames in bursts wants.
+        self._bar = tqdm(total=len(plan.steps), desc=passes, unit="frame", smoothing=0, dynamic_ncols=True)
+
+    def frame_done(self, step: Step, resumed: bool) -> None:
+        if self._bar is None:
+            return
+        if resumed:
+            self._bar.initial += 1
+            self._bar.n += 1
+            self._bar.last_print_n += 1
+            self._bar.refresh()
+        else:
+            self._bar.update()
+        self._bar.set_postfix_str(f"pass {step.pass_index} frame {step.frame + 1}", refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

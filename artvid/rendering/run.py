@@ -6,13 +6,14 @@ callables, the flow package sees arrays.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from artvid import images, video
 from artvid.config import RenderConfig, to_dict
@@ -46,7 +47,14 @@ class RunOptions:
         work_dir: Where finished frames are kept (None = beside the output).
         fresh: Discard the work directory's frames and start over.
         progress: Receives frame and iteration events (None = silent; the CLI passes a
-            :class:`artvid.rendering.TqdmProgress`).
+            :class:`artvid.rendering.TqdmProgress`, or an :class:`artvid.rendering.OverallProgress`
+            on Ray).
+        backend: ``local`` runs the plan in this process; ``ray`` runs its units on Ray workers
+            (:mod:`artvid.rendering.ray_backend`), with identical frames.
+        ray_address: ``auto`` or ``host:port`` of a Ray cluster; None starts a local Ray (a
+            connection this process already has is used as it is).
+        ray_workers: Stylizer workers on Ray (None = GPUs / ``gpus_per_worker``, else CPUs).
+        gpus_per_worker: GPUs per Ray worker; a fraction shares a GPU between workers.
     """
 
     device: str = "auto"
@@ -55,6 +63,18 @@ class RunOptions:
     work_dir: Path | None = None
     fresh: bool = False
     progress: Progress | None = None
+    backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    ray_workers: int | None = None
+    gpus_per_worker: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("local", "ray"):
+            raise ConfigError(f"expected backend local or ray, got {self.backend!r}")
+        if self.ray_workers is not None and self.ray_workers < 1:
+            raise ConfigError(f"expected at least 1 Ray worker, got {self.ray_workers}")
+        if not self.gpus_per_worker > 0:
+            raise ConfigError(f"expected a positive number of GPUs per worker, got {self.gpus_per_worker}")
 
 
 @dataclass
@@ -72,6 +92,8 @@ class RenderSummary:
     frames_stylized: int = 0
     frames_resumed: int = 0
     losses: dict[str, float] = field(default_factory=dict)
+    workers: dict[str, int] = field(default_factory=dict)
+    """Frames each worker stylized (``local`` for a local render)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -125,7 +147,8 @@ def render(
         logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
     plan = plan_render(info.frame_count, config, cuts)
     style_frames = [images.load_image(path) for path in styles]
-    device = resolve_device(options.device)
+    # On Ray the workers resolve their device (this machine may have no GPU, its workers may).
+    device = resolve_device(options.device) if options.backend == "local" else None
 
     clip_hash = video.content_hash(clip)
     manifest = {
@@ -140,24 +163,82 @@ def render(
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights
     # file, the frame may not fit in memory, and the first frame (always started from scratch)
-    # may be too small for the levels.
-    temporal_targets = max((len(step.temporal) for step in plan.steps), default=0)
-    check_memory(info.height, info.width, config.stylize, device, temporal_targets)
-    stylizer = Stylizer(config.stylize, style_frames, device=device)
+    # may be too small for the levels. (On Ray, the workers load the weights and check their
+    # memory once the flow is computed: see ray_backend.)
+    if device is not None:
+        temporal_targets = max((len(step.temporal) for step in plan.steps), default=0)
+        check_memory(info.height, info.width, config.stylize, device, temporal_targets)
+        stylizer = Stylizer(config.stylize, style_frames, device=device)
     coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or default_work_dir(output)
     check_not_input(work_path, [clip, *styles])
-    with WorkDir(work_path, manifest, fresh=options.fresh) as work:
+    with _ray_backend(options) as backend, WorkDir(work_path, manifest, fresh=options.fresh) as work:
         _heal(work, plan)
         _extract_content(clip, config, info.frame_count, work)
-        done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
+        if backend is None:
+            done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
+            iterations, losses, workers = frame_stylizer.iterations, frame_stylizer.losses, {"local": done.stylized}
+        else:
+            done, stats = _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info)
+            device, iterations, losses, workers = stats.device, stats.iterations, stats.losses, stats.workers
         write_output(clip, output, info, work, plan.final)
     return RenderSummary(
         output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
         passes=plan.passes, size=[info.height, info.width],
-        seconds=round(time.perf_counter() - started, 3), iterations=frame_stylizer.iterations,
-        frames_stylized=done.stylized, frames_resumed=done.resumed, losses=frame_stylizer.losses,
+        seconds=round(time.perf_counter() - started, 3), iterations=iterations,
+        frames_stylized=done.stylized, frames_resumed=done.resumed, losses=losses, workers=workers,
     )
+
+
+@contextlib.contextmanager
+def _ray_backend(options: RunOptions) -> Iterator[Any]:
+    """The Ray backend for ``--backend ray`` (connected, closed afterwards), else None."""
+    if options.backend != "ray":
+        yield None
+        return
+    from artvid.rendering.ray_backend import RayBackend
+
+    backend = RayBackend(options.ray_address, options.ray_workers, options.gpus_per_worker, options.device)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info):
+    progress = options.progress or Silent()
+    cache = _flow_cache(clip, config, options, clip_hash) if plan.flow_pairs else None
+    progress.start(plan)
+    tally = Executed()
+    try:
+        _healing(work, plan, lambda: backend.run(
+            plan, work, cache, config.stylize, style_frames, config.schedule.seed, (info.height, info.width),
+            progress, tally,
+        ))
+    finally:
+        progress.close()
+    return Executed(tally.stylized, max(len(plan.steps) - tally.stylized, 0)), backend.stats
+
+
+def _flow_cache(clip, config, options, clip_hash) -> FlowCache:
+    return FlowCache(
+        options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash, upscale=config.upscale
+    )
+
+
+def _healing(work: WorkDir, plan: RenderPlan, run) -> None:
+    """Call ``run`` until no stored frame it read turned out damaged (at most a few times)."""
+    for attempt in range(_HEAL_ATTEMPTS + 1):
+        try:
+            run()
+        except DamagedFrameError as exc:
+            # A stored frame was damaged while the render ran: recompute it and what read it.
+            if attempt == _HEAL_ATTEMPTS or exc.pass_index < 1:
+                raise
+            logger.warning("%s; recomputing it and the frames that depend on it", exc)
+            _discard(work, plan.dependents({Ref(exc.pass_index, exc.frame)}))
+            continue
+        break
 
 
 def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> tuple[Executed, FrameStylizer]:
@@ -165,10 +246,7 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> 
     frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
     flows = None
     if plan.flow_pairs:
-        cache = FlowCache(
-            options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash, upscale=config.upscale
-        )
-        flows = cache.start(plan.flow_pairs, workers=options.workers)
+        flows = _flow_cache(clip, config, options, clip_hash).start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
         stylize=frame_stylizer, warp=flow_warper(flows) if flows is not None else _no_flow,
         fresh_init=fresh_initializer(work.load_content, config.schedule.seed), store=work, progress=progress,
@@ -176,17 +254,7 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> 
     try:
         progress.start(plan)
         tally = Executed()
-        for attempt in range(_HEAL_ATTEMPTS + 1):
-            try:
-                execute(plan, parts, done=tally)
-            except DamagedFrameError as exc:
-                # A stored frame was damaged while the render ran: recompute it and what read it.
-                if attempt == _HEAL_ATTEMPTS or exc.pass_index < 1:
-                    raise
-                logger.warning("%s; recomputing it and the frames that depend on it", exc)
-                _discard(work, plan.dependents({Ref(exc.pass_index, exc.frame)}))
-                continue
-            break
+        _healing(work, plan, lambda: execute(plan, parts, done=tally))
         if flows is not None:
             flows.close()
     finally:

@@ -324,3 +324,23 @@ def test_absurd_weights_are_one_clear_line_not_an_unstylized_result(runner, clip
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert [line for line in result.output.splitlines() if line.startswith("Error")] == result.output.splitlines()
     assert not list((tmp_path / "out").glob("0*.png"))
+
+
+def test_render_ray_options_reach_the_run_options(runner, clip, style, tmp_path, monkeypatch):
+    from artvid.rendering import OverallProgress
+
+    seen = {}
+
+    def fake(clip, styles, output, config, options):
+        seen["options"] = options
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("artvid.rendering.run.render", fake)
+    args = ["render", str(clip), "--style", str(style), "-o", str(tmp_path / "o.mp4"), "--backend", "ray",
+            "--ray-address", "auto", "--ray-workers", "3", "--gpus-per-worker", "0.5"]
+    assert runner.invoke(cli.main, args).exit_code == 130
+    options = seen["options"]
+    assert (options.backend, options.ray_address, options.ray_workers, options.gpus_per_worker) == ("ray", "auto", 3, 0.5)
+    assert isinstance(options.progress, OverallProgress)
+    bad = runner.invoke(cli.main, args[:6] + ["--gpus-per-worker", "0"])
+    assert bad.exit_code == 2 and "gpus-per-worker" in bad.output

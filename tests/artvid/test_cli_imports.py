@@ -1,4 +1,4 @@
-"""The CLI package has no import cycle, and ``artvid flow`` never loads torch."""
+"""The CLI package has no import cycle, and ``artvid flow`` never loads torch or Ray."""
 
 import ast
 import json
@@ -59,7 +59,7 @@ def test_each_cli_module_imports_first_in_a_fresh_interpreter(module, tmp_path):
     _python(f"import {module}", tmp_path)
 
 
-def test_flow_command_on_a_full_cache_does_not_import_torch(tmp_path):
+def test_flow_command_on_a_full_cache_does_not_import_torch_or_ray(tmp_path):
     clip = tmp_path / "clip"
     write_frame_folder(clip, translating_clip(3, 32, 40))
     code = f"""
@@ -75,10 +75,20 @@ try:
     main(["flow", "--help"])
 except SystemExit:
     pass
-print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith(("torch.", "artvid.cli.")))))
+print(json.dumps(sorted(m for m in sys.modules if m in ("torch", "ray") or m.startswith(("torch.", "ray.", "artvid.cli.")))))
 """
     lines = _python(code, tmp_path).strip().splitlines()
     assert json.loads(lines[1])["computed"] == 0  # the second run found the cache full
     loaded = json.loads(lines[-1])
-    assert not [m for m in loaded if m.split(".")[0] == "torch"], loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("torch", "ray")], loaded
     assert "artvid.cli.render" not in loaded and "artvid.cli.image" not in loaded
+
+
+def test_importing_artvid_and_rendering_locally_does_not_import_ray(tmp_path):
+    code = """
+import sys
+import artvid, artvid.api, artvid.rendering
+from artvid.rendering import RunOptions, run
+print(sorted(m for m in sys.modules if m == "ray" or m.startswith("ray.")))
+"""
+    assert _python(code, tmp_path).strip() == "[]"

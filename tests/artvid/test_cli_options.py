@@ -68,7 +68,7 @@ def test_every_command_keeps_its_option_names(name):
 OPTIONS_ADDED = {
     "render": {
         "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--cuts",
-        "--chunk-frames",
+        "--chunk-frames", "--backend", "--ray-address", "--ray-workers", "--gpus-per-worker",
     },
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
     "flow": {"--cuts"},

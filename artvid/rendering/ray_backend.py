@@ -1,0 +1,243 @@
+"""Running a render plan on Ray: the driver's side (``--backend ray``).
+
+Workers own the model, the driver owns the state. The driver keeps the work directory and the
+flow cache; :class:`artvid.rendering.ray_worker.StylizeWorker` actors (one per GPU, or per share
+of a GPU, or one per core) load the weights once and run whole units of the plan. The driver:
+
+1. puts each input into the object store once, when a unit first needs it, and drops it when no
+   unfinished unit needs it any more (content frames, finished frames read by other units,
+   flow-cache entries);
+2. computes the missing flow-cache entries in Ray tasks of one core each, stores them in its
+   :class:`~artvid.flowcache.FlowCache` (a later local render reuses them) and hands the very
+   entry bytes to the units, which decode them as the cache does;
+3. submits every unit whose inputs are finished to an idle actor, in plan order, and stores each
+   frame in the work directory as the actor yields it.
+
+Faults: a unit whose actor dies is submitted again, to the first actor that answers (the dead one
+restarts up to ``max_restarts`` times and takes work again once it has reloaded its weights); the
+frames it already yielded are stored, so the retry runs only the rest. A killed driver leaves a
+work directory that the next run resumes, exactly as locally. The flow tasks are retried by Ray.
+
+Modules: this one (connection, actors, flow), :mod:`artvid.rendering.ray_schedule` (the loop of
+step 3) and :mod:`artvid.rendering.ray_worker` (what runs in the workers). Ray is imported only in
+them, and only when this backend is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from artvid.errors import ConfigError
+from artvid.rendering.execute import Executed
+from artvid.rendering.plan import RenderPlan, Unit
+from artvid.rendering.progress import Progress
+from artvid.rendering.ray_schedule import Inputs, UnitLoop, WorkerError, unit_inputs, unwrapped  # noqa: F401 - WorkerError re-exported
+
+if TYPE_CHECKING:
+    from artvid.flowcache import FlowCache
+    from artvid.workdir import WorkDir
+
+
+MAX_RESTARTS = 3
+"""How often Ray restarts a dead stylizer actor."""
+
+
+@dataclass
+class RayStats:
+    """What the workers did: frames stylized per worker, iterations, the last frame's losses."""
+
+    device: str
+    workers: dict[str, int] = field(default_factory=dict)
+    iterations: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+def connect(address: str | None) -> bool:
+    """Connect to Ray unless this process already is; returns whether this call connected.
+
+    Args:
+        address: ``auto``, ``host:port``, or None to start a local Ray.
+
+    Raises:
+        ConfigError: If no Ray cluster answers at ``address``.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return False
+    try:
+        # Workers' output would land on the driver's stdout, which --json keeps clean. Starting
+        # options (the dashboard) are refused when joining a running cluster.
+        # "local" starts a Ray of our own even when another one runs on this machine (None would
+        # join the one named in /tmp/ray/ray_current_cluster).
+        start = {"include_dashboard": False} if address is None else {}
+        ray.init(address=address or "local", log_to_driver=False, logging_level=logging.WARNING, **start)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"cannot connect to Ray at {address}: {exc}") from None
+    return True
+
+
+def _remote_flow():
+    # Made per render, not cached: a remote function outlives neither its Ray session nor a
+    # reconnection (its arguments would be looked up from the old driver).
+    import ray
+
+    from artvid.rendering.ray_worker import flow_entry
+
+    return ray.remote(num_cpus=1, max_retries=3)(flow_entry)
+
+
+class RayBackend:
+    """Ray for one render: the connection, the stylizer actors and the driver's loop.
+
+    Args:
+        address: ``auto``, ``host:port``, or None (start a local Ray; an existing connection of
+            this process is used as it is).
+        workers: Stylizer actors (None = the cluster's GPUs / ``gpus_per_worker`` when it has
+            GPUs and ``device`` allows them, else its CPUs).
+        gpus_per_worker: GPUs per actor; fractions share a GPU.
+        device: ``auto`` (GPUs when the cluster has them), ``cpu`` or ``cuda``.
+
+    Raises:
+        ConfigError: For an unreachable cluster or a device the cluster lacks.
+    """
+
+    def __init__(self, address: str | None, workers: int | None, gpus_per_worker: float, device: str) -> None:
+        import ray
+
+        if device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(f"on Ray the device is auto, cpu or cuda (Ray assigns each worker its GPU), got {device!r}")
+        self.actors: list[Any] = []
+        self.started = connect(address)
+        resources = ray.cluster_resources()
+        gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
+        if device == "cuda" and gpus <= 0:
+            self.close()
+            raise ConfigError("--device cuda was requested but the Ray cluster has no GPU")
+        self.gpu = device != "cpu" and gpus > 0
+        self.device = "cuda" if self.gpu else "cpu"
+        self.gpus_per_worker = gpus_per_worker
+        default = int(gpus / gpus_per_worker + 1e-9) if self.gpu else int(cpus)
+        self.workers = max(workers or default, 1)
+        self.check: tuple[int, int, int] = (0, 0, 0)
+        self.stats = RayStats(self.device)
+
+    def close(self) -> None:
+        """End the actors, and disconnect if this backend connected."""
+        import ray
+
+        for actor in self.actors:
+            ray.kill(actor, no_restart=True)
+        self.actors = []
+        if self.started:
+            ray.shutdown()
+            self.started = False
+
+    def _start_actors(self, count: int, worker_args: dict[str, Any], check: tuple[int, int, int]) -> None:
+        """Start ``count`` actors and wait until each has loaded the weights and passed the memory check."""
+        import ray
+
+        from artvid.rendering.ray_worker import StylizeWorker
+
+        if self.actors:
+            return
+        # A CPU worker is one core: one torch thread, as many workers as cores.
+        resources = {"num_gpus": self.gpus_per_worker, "num_cpus": 0} if self.gpu else {"num_cpus": 1}
+        cls = ray.remote(StylizeWorker).options(max_restarts=MAX_RESTARTS, max_task_retries=0, **resources)
+        threads = None if self.gpu else 1
+        self.actors = [cls.remote(device=self.device, threads=threads, **worker_args) for _ in range(count)]
+        self.check = check
+        try:
+            ray.get([actor.ready.remote(*check) for actor in self.actors])
+        except ray.exceptions.RayTaskError as exc:
+            raise unwrapped(exc) from None
+
+    def run(
+        self, plan: RenderPlan, work: WorkDir, flows: FlowCache | None, stylize_config, styles, seed: int,
+        size: tuple[int, int], progress: Progress, tally: Executed,
+    ) -> RayStats:
+        """Run every unit of ``plan`` whose frames ``work`` lacks; store each frame as it arrives.
+
+        Args:
+            plan: The render plan.
+            work: The driver's work directory (content frames extracted).
+            flows: The flow cache (None when the plan warps nothing).
+            stylize_config: The :class:`artvid.stylize.StylizeConfig`.
+            styles: Style images, ``(H, W, 3) uint8``.
+            seed: Seed of noise initialisations.
+            size: ``(height, width)`` of the frames.
+            progress: Told about every frame.
+            tally: Counts of frames stylized and found stored, added to.
+
+        Returns:
+            What the workers did (accumulated over calls).
+
+        Raises:
+            WorkerError: If workers die too often or none is left.
+            DamagedFrameError: If a stored frame a unit reads is damaged.
+        """
+        import ray
+
+        stored = {s.ref for s in plan.steps if work.has(s.pass_index, s.frame)}
+        for step in plan.steps:
+            if step.ref in stored:
+                tally.resumed += 1
+                progress.frame_done(step, resumed=True)
+        todo = [u for u in plan.units if any(r not in stored for r in u.refs)]
+        if not todo:
+            return self.stats
+        entries: dict[tuple[int, int], bytes] = {}
+
+        def load(key):
+            kind, what = key
+            if kind == "content":
+                return work.load_content(what)
+            if kind == "frame":
+                return work.load_frame(what.pass_index, what.frame)
+            return entries[what]
+
+        inputs = Inputs(load)
+        for unit in todo:
+            inputs.users.update(unit_inputs(unit))
+        self._fill_flow(todo, flows, inputs, entries)
+        flow_key = flows.key if flows is not None else None
+        count = min(self.workers, len(todo))
+        # By value, not as object refs: Ray keeps an actor's creation arguments for its restarts.
+        worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed, "flow_key": flow_key}
+        self._start_actors(count, worker_args, (*size, max((len(s.temporal) for s in plan.steps), default=0)))
+        UnitLoop(self, plan, work, inputs, stored, progress, tally).run(todo)
+        return self.stats
+
+    def _fill_flow(self, todo: list[Unit], flows: FlowCache | None, inputs: Inputs, entries: dict) -> None:
+        import ray
+
+        pairs = [key[1] for unit in todo for key in unit_inputs(unit) if key[0] == "flow"]
+        if flows is None or not pairs:
+            return
+        missing = set(flows.missing(pairs))
+        for pair in dict.fromkeys(pairs):
+            if pair not in missing:
+                data = flows.entry_bytes(*pair)
+                if data is None:  # removed since missing() looked: compute it like the others
+                    missing.add(pair)
+                else:
+                    entries[pair] = data
+        frames = [("content", f) for pair in sorted(missing) for f in pair]
+        inputs.users.update(frames)
+        task = _remote_flow()
+        running = {
+            task.remote(inputs.ref(("content", a)), inputs.ref(("content", b)), flows.config, (a, b), flows.key): (a, b)
+            for a, b in sorted(missing)
+        }
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1)
+            pair = running.pop(ready[0])
+            try:
+                data = ray.get(ready[0])
+            except ray.exceptions.RayTaskError as exc:
+                raise unwrapped(exc) from None
+            flows.write_entry(*pair, data)
+            entries[pair] = data
+        inputs.release(frames)

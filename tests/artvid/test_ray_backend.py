@@ -1,0 +1,219 @@
+"""``--backend ray``: the same frames as a local render, with 2 workers, on a simulated 3-node
+cluster, and after a worker, the driver or a node is killed mid-render.
+
+Every render is a chunked 9-frame clip (keyframes and chunks run in parallel, two passes) at
+32x40 with a few iterations; each one compares its PNG bytes with one local render.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from artvid import images
+from artvid.config import build_config
+from artvid.errors import ConfigError
+from artvid.rendering import Progress, RunOptions, render
+from artvid.rendering.ray_worker import FAULT_FILE_ENV
+from tests.helpers import translating_clip, write_frame_folder
+
+ray = pytest.importorskip("ray")
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEDULE = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1, "passes": 2, "chunk_frames": 3}
+
+
+class Case:
+    """The clip, style and config every render here uses, and what a local render made of them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.clip = folder / "clip"
+        write_frame_folder(self.clip, translating_clip(9, 32, 40, 2, 1))
+        self.style = folder / "style.png"
+        images.save_image(self.style, np.random.default_rng(7).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+        self.config = build_config(schedule=SCHEDULE, size=None)
+        self.local = self.render("local", backend="local")
+        self.expected = self.frames("local")
+
+    def options(self, name: str, **kwargs) -> RunOptions:
+        return RunOptions(**{"device": "cpu", "workers": 1, "cache_dir": self.folder / f"cache-{name}",
+                             "work_dir": self.folder / f"work-{name}", **kwargs})
+
+    def render(self, name: str, **kwargs):
+        return render(self.clip, [self.style], self.folder / f"out-{name}", self.config, self.options(name, **kwargs))
+
+    def frames(self, name: str) -> dict[str, bytes]:
+        """Output PNGs and every pass's stored frames."""
+        found = {f"out/{p.name}": p.read_bytes() for p in sorted((self.folder / f"out-{name}").glob("*.png"))}
+        for pass_index in (1, 2):
+            for p in sorted((self.folder / f"work-{name}" / f"pass{pass_index}").glob("*.png")):
+                found[f"pass{pass_index}/{p.name}"] = p.read_bytes()
+        return found
+
+    def flow_entries(self, name: str) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((self.folder / f"cache-{name}").rglob("*.avfc"))}
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory) -> Case:
+    # Rendered with one torch thread (conftest), as each CPU worker on Ray runs.
+    return Case(tmp_path_factory.mktemp("ray-case"))
+
+
+@pytest.fixture(scope="module")
+def fault_file(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fault") / "kill-at"
+
+
+def _worker_environment(monkeypatch_env: dict[str, str]) -> None:
+    # Ray's worker processes inherit the environment of the processes ray.init starts: they must
+    # import this checkout (artvid may also be installed elsewhere) and see the test hook.
+    path = os.environ.get("PYTHONPATH", "")
+    if str(ROOT) not in path.split(os.pathsep):
+        monkeypatch_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), path]))
+    for key, value in monkeypatch_env.items():
+        os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def cluster(fault_file, case):
+    from ray.cluster_utils import Cluster
+
+    saved = dict(os.environ)
+    _worker_environment({FAULT_FILE_ENV: str(fault_file)})
+    # The head runs the driver only; three one-core nodes run the workers. One Ray session for
+    # the whole module: a second ray.init in one process left the driver's objects unreachable
+    # (OwnerDiedError) in Ray 2.60.
+    simulated = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    for _ in range(3):
+        simulated.add_node(num_cpus=1)
+    ray.init(address=simulated.address, log_to_driver=False)
+    yield simulated
+    ray.shutdown()
+    simulated.shutdown()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_run_options_are_checked():
+    with pytest.raises(ConfigError, match="backend"):
+        RunOptions(backend="dask")
+    with pytest.raises(ConfigError, match="GPUs per worker"):
+        RunOptions(backend="ray", gpus_per_worker=0)
+    with pytest.raises(ConfigError, match="Ray worker"):
+        RunOptions(backend="ray", ray_workers=0)
+
+
+@pytest.mark.usefixtures("cluster")
+class TestRay:
+    def test_workers_import_this_checkout(self):
+        @ray.remote
+        def where():
+            import artvid
+
+            return artvid.__file__
+
+        assert Path(ray.get(where.remote())).resolve().is_relative_to(ROOT)
+
+    def test_devices_the_cluster_lacks_are_refused(self, case):
+        with pytest.raises(ConfigError, match="no GPU"):
+            case.render("cuda", backend="ray", device="cuda")
+        with pytest.raises(ConfigError, match="auto, cpu or cuda"):
+            case.render("mps", backend="ray", device="mps")
+
+    @pytest.mark.slow
+    def test_two_workers_give_the_local_frames_and_flow(self, case):
+        summary = case.render("two", backend="ray", ray_workers=2)
+        assert case.frames("two") == case.expected
+        assert case.flow_entries("two") == case.flow_entries("local")
+        assert summary.frames_stylized == 15 and summary.frames_resumed == 0
+        assert sum(summary.workers.values()) == 15 and set(summary.workers) <= {"worker-0", "worker-1"}
+        assert summary.iterations == case.local.iterations and summary.device == "cpu"
+
+    @pytest.mark.slow
+    def test_a_worker_killed_mid_unit_changes_nothing(self, case, fault_file, caplog):
+        fault_file.write_text("2")  # the first worker to start its 2nd frame exits
+        summary = case.render("killed-worker", backend="ray", ray_workers=2)
+        assert Path(f"{fault_file}.fired").exists() and "died running" in caplog.text
+        assert case.frames("killed-worker") == case.expected
+        assert summary.frames_stylized >= 15  # a frame in flight is computed again
+
+    @pytest.mark.slow
+    def test_a_killed_driver_resumes_to_the_same_frames(self, case):
+        code = (
+            "import pickle, sys; from artvid.rendering import render; "
+            "args = pickle.loads(bytes.fromhex(sys.argv[1])); render(*args)"
+        )
+        import pickle
+
+        # The killed driver starts a Ray of its own (ray_address None); the rerun joins the cluster.
+        options = case.options("killed-driver", backend="ray", ray_workers=2)
+        args = (case.clip, [case.style], case.folder / "out-killed-driver", case.config, options)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        driver = subprocess.Popen([sys.executable, "-c", code, pickle.dumps(args).hex()], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stored = case.folder / "work-killed-driver" / "pass1"
+        deadline = time.monotonic() + 120
+        while len(list(stored.glob("*.png"))) < 3 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+        assert driver.returncode == -signal.SIGKILL, "the driver finished before it was killed"
+        summary = case.render("killed-driver", backend="ray", ray_workers=2)
+        assert summary.frames_resumed >= 3 and summary.frames_stylized > 0
+        assert case.frames("killed-driver") == case.expected
+        # The flow entries the killed driver stored are reused, not recomputed.
+        assert case.flow_entries("killed-driver") == case.flow_entries("local")
+
+
+class _RemoveNode(Progress):
+    """Removes a worker node of the cluster once ``after`` frames are finished."""
+
+    def __init__(self, cluster, after: int) -> None:
+        self.cluster, self.after, self.done, self.removed = cluster, after, 0, False
+
+    def frame_done(self, step, resumed) -> None:
+        self.done += not resumed
+        if self.done == self.after and not self.removed:
+            self.cluster.remove_node(self.cluster.list_all_nodes()[1])
+            self.removed = True
+
+
+@pytest.mark.slow
+class TestCluster:
+    def test_three_nodes_give_the_local_frames(self, case, cluster):
+        summary = case.render("three-nodes", backend="ray")
+        assert case.frames("three-nodes") == case.expected
+        assert sum(summary.workers.values()) == 15 and len(summary.workers) <= 3
+
+    def test_a_removed_node_changes_nothing(self, case, cluster, caplog):
+        # After the three keyframes and one more frame, every node's worker runs a chunk.
+        progress = _RemoveNode(cluster, after=4)
+        case.render("removed-node", backend="ray", progress=progress)
+        assert progress.removed and "died running" in caplog.text
+        assert case.frames("removed-node") == case.expected
+
+
+def test_overall_progress_is_one_bar_over_every_frame_and_pass(capsys):
+    from artvid.multipass import ScheduleConfig
+    from artvid.rendering import OverallProgress, make_plan
+
+    plan = make_plan(9, ScheduleConfig(**SCHEDULE))
+    progress = OverallProgress()
+    progress.start(plan)
+    progress.frame_done(plan.steps[0], resumed=True)
+    for step in plan.steps[1:]:
+        progress.frame_started(step)
+        progress.frame_done(step, resumed=False)
+    bar = progress._bar
+    assert (bar.total, bar.n, bar.initial) == (15, 15, 1)
+    progress.close()
+    assert "9 frames × 2 passes" in capsys.readouterr().err
