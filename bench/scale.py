@@ -33,6 +33,7 @@ from pathlib import Path
 
 import artvid
 from artvid import video
+from artvid.flowcache import FlowCache, FlowConfig
 from artvid.multipass import ScheduleConfig
 from artvid.rendering import make_plan
 from artvid.video import write_frames
@@ -82,6 +83,13 @@ def main() -> int:
         clip = extract(args.clip, args.frames, args.size, work / "clip")
         common = {"quality": args.quality, "cuts": "0"}  # one continuous shot: no detection
         seconds = {"unchunked": timed_render(clip, args.style, work / "unchunked", cache, **common)}
+        # Flow of the chunked plan (keyframe pairs too) cached first, so neither timed run pays for it.
+        chunked = make_plan(args.frames, ScheduleConfig(chunk_frames=chunk_frames, cuts="0"))
+        FlowCache(cache, clip, None, FlowConfig()).ensure(list(chunked.flow_pairs), progress=False)
+        import ray
+
+        # One Ray session for both runs (a second ray.init in one process is not reliable).
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
         for workers in (1, 2):
             seconds[f"ray{workers}"] = timed_render(
                 clip, args.style, work / f"ray{workers}", cache, chunk_frames=chunk_frames, backend="ray",
