@@ -123,26 +123,33 @@ def test_interrupted_and_damaged_renders_end_identical_to_an_undisturbed_one(tmp
 
     import artvid.flowcache as flowcache
     import artvid.outputs as outputs
+    from artvid.rendering.parts import FrameStylizer
 
-    # Interruption points: flow entries, every stylized frame (passes 1-3), and the output's frames.
+    def pass_filter(pass_index):
+        return lambda frame, init, temporal, iterations, p: p == pass_index
+
+    # Interruption points: a flow entry, a frame of each pass, a frame of the output. Taken in the
+    # order a render reaches them, each after a random number of calls, then random ones again.
     hooks = {
-        "flow": (flowcache.FlowCache, "get"),
-        "stylize": (Stylizer, "stylize"),
-        "output": (outputs, "save_image"),
+        "flow": (flowcache.FlowCache, "get", None),
+        "pass 1": (FrameStylizer, "__call__", pass_filter(1)),
+        "pass 2": (FrameStylizer, "__call__", pass_filter(2)),
+        "pass 3": (FrameStylizer, "__call__", pass_filter(3)),
+        "output": (outputs, "save_image", None),
     }
     rng, killed = random.Random(11), []
     out, cache = tmp_path / "out", tmp_path / "c1"
-    for round_ in range(8):
-        where = rng.choice(sorted(hooks))
-        owner, name = hooks[where]
+    for where in [*hooks, *rng.choices(sorted(hooks), k=3)]:
+        owner, name, counts = hooks[where]
         real = getattr(owner, name)
-        stop_at = rng.randint(1, 5)
+        stop_at = rng.randint(1, 2)
         calls = {"n": 0}
 
-        def interrupted(*args, _real=real, _stop=stop_at, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == _stop:
-                raise KeyboardInterrupt(f"killed in {where}")
+        def interrupted(*args, _real=real, _stop=stop_at, _counts=counts, _where=where, **kwargs):
+            if _counts is None or _counts(*args[1:], **kwargs):
+                calls["n"] += 1
+                if calls["n"] == _stop:
+                    raise KeyboardInterrupt(f"killed in {_where}")
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(owner, name, interrupted)
