@@ -344,3 +344,11 @@ def test_render_ray_options_reach_the_run_options(runner, clip, style, tmp_path,
     assert isinstance(options.progress, OverallProgress)
     bad = runner.invoke(cli.main, args[:6] + ["--gpus-per-worker", "0"])
     assert bad.exit_code == 2 and "gpus-per-worker" in bad.output
+
+
+def test_summaries_count_in_words():
+    from artvid.cli.output import plural
+
+    assert [plural(1, "frame"), plural(12, "frame"), plural(1, "pass"), plural(3, "pass")] == [
+        "1 frame", "12 frames", "1 pass", "3 passes",
+    ]
