@@ -217,7 +217,7 @@ def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, cl
         ))
     finally:
         progress.close()
-    return Executed(tally.stylized, max(len(plan.steps) - tally.stylized, 0)), backend.stats
+    return _done(plan, tally), backend.stats
 
 
 def _flow_cache(clip, config, options, clip_hash) -> FlowCache:
@@ -261,9 +261,12 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> 
         progress.close()
         if flows is not None:
             flows.cancel()
+    return _done(plan, tally), frame_stylizer
+
+
+def _done(plan: RenderPlan, tally: Executed) -> Executed:
     # Every step ran here or was found finished (a frame recomputed after damage counts once more).
-    done = Executed(tally.stylized, max(len(plan.steps) - tally.stylized, 0))
-    return done, frame_stylizer
+    return Executed(tally.stylized, max(len(plan.steps) - tally.stylized, 0))
 
 
 def _heal(work: WorkDir, plan: RenderPlan) -> None:
@@ -294,9 +297,11 @@ def _manifest_config(config: RenderConfig) -> dict[str, Any]:
 
 
 def _extract_content(clip: Path, config: RenderConfig, frame_count: int, work: WorkDir) -> None:
-    missing = [i for i in range(frame_count) if not work.has_content(i)]
+    missing = {i for i in range(frame_count) if not work.has_content(i)}
     if not missing:
         return
-    for index, frame in enumerate(video.iter_frames(clip, size=config.size, start=missing[0], upscale=config.upscale), missing[0]):
+    first = min(missing)
+    frames = video.iter_frames(clip, size=config.size, start=first, upscale=config.upscale)
+    for index, frame in enumerate(frames, first):
         if index in missing:
             work.save_content(index, frame)
