@@ -41,7 +41,8 @@ class FrameStore(Protocol):
     def save(self, pass_index: int, frame: int, image: np.ndarray) -> None: ...
 
 
-# stylize(frame, init, temporal, iterations, pass_index) -> image
+# stylize(frame, init, temporal, iterations, pass_index) -> image; ``temporal`` ends with the step's
+# anchor when it has one
 StylizeFn = Callable[[int, np.ndarray, Sequence[Temporal], int, int], np.ndarray]
 # warp(image_on_j, i, j) -> (image warped onto i's grid, reliability on i's grid)
 WarpFn = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
@@ -135,13 +136,25 @@ def _prepare(step: Step, parts: Parts, blend_weight: float) -> tuple[np.ndarray,
         own = store.load(start.result.pass_index, start.result.frame)
         warped, reliability = parts.warp(store.load(start.neighbour.pass_index, start.neighbour.frame), step.frame, start.neighbour.frame)
         # The neighbour is also the step's only temporal target: warp it once.
-        return blend(own, warped, reliability, blend_weight), [Temporal(warped, reliability)]
+        return _anchored(step, parts, blend(own, warped, reliability, blend_weight), [Temporal(warped, reliability)])
     elif start.warped:
         init, _ = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame)
     else:
         init = store.load(start.result.pass_index, start.result.frame)
     temporal = [Temporal(*parts.warp(store.load(r.pass_index, r.frame), step.frame, r.frame)) for r in step.temporal]
-    return init, temporal
+    return _anchored(step, parts, init, temporal)
+
+
+def _anchored(step: Step, parts: Parts, init: np.ndarray, temporal: list[Temporal]) -> tuple[np.ndarray, list[Temporal]]:
+    """With an anchor: the keyframe warped onto the step becomes its last temporal target, and the
+    start takes the anchor's share a of it where the warp is reliable (the blend with δ = a / (1 - a))."""
+    if step.anchor is None:
+        return init, temporal
+    key = step.anchor
+    warped, reliability = parts.warp(parts.store.load(key.pass_index, key.frame), step.frame, key.frame)
+    a = step.anchor_weight
+    start = blend(init, warped, reliability, a / (1.0 - a)) if a < 1.0 else warped
+    return start, [*temporal, Temporal(warped, reliability)]
 
 
 def run_passes(

@@ -87,10 +87,16 @@ class FrameStylizer:
         from artvid.stylize import TemporalTarget
 
         step: Step = self.steps[(pass_index, frame)]
-        weights = [t.reliability for t in temporal]
+        ruder = list(temporal[:-1] if step.anchor is not None else temporal)
+        weights = [t.reliability for t in ruder]
         if len(weights) > 1:
             # Ruder et al. 2016, Eq. 8: each longer-term target only counts where no closer one does.
             weights = [np.asarray(w, dtype=np.float32) for w in long_term_weights(weights)]
+        if step.anchor is not None:
+            # The chunk's end is pulled onto its next keyframe: the anchor takes share a of the weight.
+            a = step.anchor_weight
+            weights = [np.asarray(w * (1.0 - a), dtype=np.float32) for w in weights]
+            weights.append(np.asarray(temporal[-1].reliability * a, dtype=np.float32))
         targets = [
             TemporalTarget(warped=image_tensor(t.warped, self.device), weight=mask_tensor(w, self.device))
             for t, w in zip(temporal, weights)

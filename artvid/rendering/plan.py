@@ -88,23 +88,26 @@ class RenderPlan:
         return sum(s.iterations for s in self.steps)
 
     def critical_path(self, workers: int, by_iterations: bool = False) -> int:
-        """Frames solved one after another when ``workers`` run the units (greedy list scheduling;
-        units start in plan order when ready). With ``by_iterations``, each frame counts its
-        iteration cap instead of 1 (a keyframe costs the first frame's budget)."""
-        producer = {ref: i for i, unit in enumerate(self.units) for ref in unit.refs}
-        deps = [{producer[r] for r in unit.needs} for unit in self.units]
-        done_at: dict[int, int] = {}
-        free = [0] * max(workers, 1)
-        pending = list(range(len(self.units)))
-        while pending:
-            ready = [i for i in pending if deps[i] <= done_at.keys()]
-            index = min(ready, key=lambda i: max((done_at[d] for d in deps[i]), default=0))
-            start = max(heapq.heappop(free), max((done_at[d] for d in deps[index]), default=0))
-            steps = self.units[index].steps
-            done_at[index] = start + (sum(s.iterations for s in steps) if by_iterations else len(steps))
-            heapq.heappush(free, done_at[index])
-            pending.remove(index)
-        return max(done_at.values(), default=0)
+        """How long ``workers`` take to run the units, in frames solved one after another (with
+        ``by_iterations``: in iterations, a keyframe costing the first frame's budget).
+
+        Simulates the Ray driver's policy (:mod:`artvid.rendering.ray_schedule`): whenever a worker
+        is idle it takes the first unit, in plan order, whose inputs are finished.
+        """
+        cost = {u.key: sum(s.iterations for s in u.steps) if by_iterations else len(u.steps) for u in self.units}
+        deps = _unit_deps(self.units)
+        finished: set[str] = set()
+        pending = [u.key for u in self.units]
+        running: list[tuple[int, int, str]] = []  # (finish time, submission, key)
+        now = submitted = 0
+        while pending or running:
+            for key in [k for k in pending if deps[k] <= finished][: max(workers, 1) - len(running)]:
+                pending.remove(key)
+                heapq.heappush(running, (now + cost[key], submitted, key))
+                submitted += 1
+            now, _, key = heapq.heappop(running)
+            finished.add(key)
+        return now
 
 
 def make_plan(
@@ -162,12 +165,34 @@ def _units(ordered: list[tuple[str, Step]]) -> tuple[Unit, ...]:
     grouped: dict[str, list[Step]] = {}
     for key, step in ordered:
         grouped.setdefault(key, []).append(step)
-    # Keyframes first: they form the chain every chunk waits on, so a scheduler taking ready units
-    # in this order keeps the critical path moving.
-    grouped = dict(sorted(grouped.items(), key=lambda item: "-key" not in item[0]))
     units = []
     for key, steps in grouped.items():
         produced = {s.ref for s in steps}
         needs = dict.fromkeys(r for s in steps for r in s.needs() if r not in produced)
         units.append(Unit(key, tuple(steps), tuple(needs)))
-    return tuple(units)
+    # Longest remaining work first (list scheduling by bottom level, in iterations): the keyframe
+    # chain, then the chunks with the most work behind them, so no worker is left with a long
+    # chain at the end. Python's sort is stable: ties keep the plan's order.
+    deps = _unit_deps(units)
+    successors: dict[str, list[str]] = {u.key: [] for u in units}
+    for unit in units:
+        for dep in deps[unit.key]:
+            successors[dep].append(unit.key)
+    work = {u.key: sum(s.iterations for s in u.steps) for u in units}
+    level: dict[str, int] = {}
+    for unit in reversed(units):  # successors first, so each level is final when it is read
+        _bottom_level(unit.key, successors, work, level)
+    return tuple(sorted(units, key=lambda u: -level[u.key]))
+
+
+def _unit_deps(units) -> dict[str, set[str]]:
+    """Per unit key, the keys of the units producing what it needs."""
+    producer = {ref: unit.key for unit in units for ref in unit.refs}
+    return {unit.key: {producer[r] for r in unit.needs} for unit in units}
+
+
+def _bottom_level(key: str, successors: dict[str, list[str]], work: dict[str, int], level: dict[str, int]) -> int:
+    """The iterations from the start of unit ``key`` to the end of the longest chain after it."""
+    if key not in level:
+        level[key] = work[key] + max((_bottom_level(k, successors, work, level) for k in successors[key]), default=0)
+    return level[key]

@@ -7,21 +7,31 @@ frame; nothing reaches across a cut.
 
 **Chunks** (a shot longer than ``chunk_frames``). The shot is cut into near-equal chunks whose first
 frames are *keyframes*. Keyframes are solved first, one after another, each from the previous
-keyframe warped onto it (with that warp as its temporal target) and with the first frame's budget.
-Then every chunk runs on its own: pass 1 forward from its keyframe, temporal targets only inside
-the chunk; pass 2 backward from the *next* keyframe, blending each frame with its updated
-neighbour (Ruder's multi-pass blend), so the chunk's end is pulled onto the next keyframe and the
-seam is spread over the sweep instead of falling between two frames. A chunked shot therefore
-always has at least 2 passes; keyframes are final after pass 1 (anchors never move). A chunk's
-frames depend on its two keyframes and its own frames only, so chunks run in parallel: its pass 1
-(a unit that needs its own keyframe) starts as soon as that keyframe is solved, its later passes
-(a second unit) once the next keyframe is.
+keyframe warped onto it (with that warp as its temporal target) and with the first frame's budget;
+they are final after pass 1 (anchors never move). Then every chunk runs on its own, pass 1 forward
+from its keyframe with temporal targets only inside the chunk. Its last few frames (the *tail*, at
+most :data:`MAX_TAIL`) also get the keyframe the chunk runs into as an *anchor*: one more temporal
+target whose share of the temporal weight grows towards the keyframe (:func:`anchor_weight`), so
+the difference between the chunk's own chain and the next keyframe is spread over the tail in
+equal steps instead of falling between two frames, and no pixels are averaged (the style term
+keeps every tail frame a painting). Passes 2…N sweep inside the chunk between its two keyframes,
+each sweep anchored the same way at the keyframe it runs into.
+
+A chunk's frames depend on its two keyframes and its own frames only, so chunks run in parallel.
+Units: ``key`` (one keyframe), ``chunk`` (pass 1 up to the tail: needs its own keyframe), ``tail``
+(needs the next keyframe too) and ``sweep`` (passes 2…N), so a chunk starts as soon as its own
+keyframe is solved.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from artvid.multipass import FRESH_INITS, Init, ScheduleConfig
 from artvid.rendering.steps import Ref, Start, Step
+
+
+MAX_TAIL = 5  # frames; longer tails would warp across more than 5 frames of motion
 
 
 def chunk_starts(start: int, stop: int, chunk_frames: int | None) -> list[int]:
@@ -31,6 +41,24 @@ def chunk_starts(start: int, stop: int, chunk_frames: int | None) -> list[int]:
         return [start]
     count = -(-length // chunk_frames)
     return [start + (length * c) // count for c in range(count)]
+
+
+def tail_frames(chunk_length: int) -> int:
+    """How many frames at a chunk's end are pulled onto the keyframe the chunk runs into."""
+    return min(MAX_TAIL, chunk_length // 2)
+
+
+def anchor_weight(distance: int) -> float:
+    """Share of the temporal weight a tail frame ``distance`` frames before its keyframe gives it.
+
+    ``2 / (distance + 2)``: 2/3 next to the keyframe, 1/2, 2/5, 1/3, 2/7 further back. Were every
+    frame solved to the optimum of its temporal terms, ``1 / (distance + 1)`` would spread the
+    chain's difference from the keyframe over the tail in equal steps; but a frame's budget stops
+    short of that optimum and the longer warps of the tail's start are less reliable, so with it
+    the difference still piled up on the last pairs (measured in ``bench/scale.py``). The stronger
+    pull starts the transition earlier.
+    """
+    return 2.0 / (distance + 2)
 
 
 def shot_steps(
@@ -43,51 +71,77 @@ def shot_steps(
     """
     keys = chunk_starts(start, stop, chunk_frames)
     chunked = len(keys) > 1
-    passes = max(schedule.passes, 2) if chunked else schedule.passes
     bounds = keys + [stop]
-    by_pass: dict[int, list[tuple[str, Step]]] = {p: [] for p in range(1, passes + 1)}
+    by_pass: dict[int, list[tuple[str, Step]]] = {p: [] for p in range(1, schedule.passes + 1)}
+    if not chunked:
+        unit = f"shot{start}"
+        by_pass[1].append((unit, _key_step(start, start, None, schedule, temporal)))
+        by_pass[1] += [(unit, _frame_step(f, start, start, schedule, offsets, temporal)) for f in range(start + 1, stop)]
+        _add_sweeps(by_pass, unit, list(range(start, stop)), None, None, schedule, temporal)
+        return by_pass, {f: Ref(schedule.passes, f) for f in range(start, stop)}
+    # Every keyframe comes first: a chunk's tail reads the next one.
+    for c, first in enumerate(keys):
+        by_pass[1].append((f"shot{start}-key{c}", _key_step(first, start, keys[c - 1] if c else None, schedule, temporal)))
     for c, (first, end) in enumerate(zip(bounds, bounds[1:])):
-        unit = f"shot{start}-chunk{c}" if chunked else f"shot{start}"
-        key_unit = f"shot{start}-key{c}" if chunked else unit
-        sweep_unit = f"shot{start}-sweep{c}" if chunked else unit
-        previous_key = keys[c - 1] if c > 0 else None
-        next_key = keys[c + 1] if chunked and c + 1 < len(keys) else None
-        uses = temporal and 1 >= schedule.temporal_from_pass
-        by_pass[1].append((key_unit, _key_step(first, start, previous_key, schedule, uses)))
+        own_key = Ref(1, first)
+        next_key = Ref(1, end) if c + 1 < len(keys) else None
+        tail = tail_frames(end - first) if next_key is not None else 0
         for frame in range(first + 1, end):
-            by_pass[1].append((unit, _frame_step(frame, first, start, schedule, offsets, uses)))
-        sweep = list(range(first + 1, end)) if chunked else list(range(first, end))
-        for pass_index in range(2, passes + 1):
-            uses = temporal and pass_index >= schedule.temporal_from_pass
-            backward = pass_index % 2 == 0
-            order = sweep[::-1] if backward else sweep
-            anchor = (next_key if backward else first) if chunked else None
-            previous = Ref(1, anchor) if anchor is not None else None
-            for frame in order:
-                step = _sweep_step(pass_index, frame, previous if uses else None, schedule)
-                by_pass[pass_index].append((sweep_unit, step))
-                previous = Ref(pass_index, frame)
-    final = {f: Ref(passes, f) for f in range(start, stop)}
-    if chunked:
-        final.update({k: Ref(1, k) for k in keys})
+            step = _frame_step(frame, first, start, schedule, offsets, temporal)
+            unit = f"shot{start}-chunk{c}"
+            if _uses(temporal, 1, schedule) and end - frame <= tail:
+                step, unit = _anchored(step, next_key, end - frame), f"shot{start}-tail{c}"
+            by_pass[1].append((unit, step))
+        _add_sweeps(by_pass, f"shot{start}-sweep{c}", list(range(first + 1, end)), own_key, next_key, schedule, temporal)
+    final = {f: Ref(schedule.passes, f) for f in range(start, stop)}
+    final.update({k: Ref(1, k) for k in keys})
     return by_pass, final
 
 
-def _key_step(frame: int, shot_start: int, previous_key: int | None, schedule: ScheduleConfig, uses: bool) -> Step:
+def _add_sweeps(
+    by_pass: dict[int, list[tuple[str, Step]]], unit: str, frames: list[int], own_key: Ref | None,
+    next_key: Ref | None, schedule: ScheduleConfig, temporal: bool,
+) -> None:
+    """Passes 2…N over ``frames``: backward from ``next_key``, forward from ``own_key``, alternately;
+    in a chunk each sweep also runs into the keyframe at its far end (an anchored tail)."""
+    for pass_index in range(2, schedule.passes + 1):
+        uses = _uses(temporal, pass_index, schedule)
+        backward = pass_index % 2 == 0
+        order = frames[::-1] if backward else frames
+        previous, far = (next_key, own_key) if backward else (own_key, next_key)
+        tail = tail_frames(len(frames) + 1) if far is not None else 0
+        for frame in order:
+            step = _sweep_step(pass_index, frame, previous if uses else None, schedule)
+            distance = abs(far.frame - frame) if far is not None else 0
+            if uses and distance <= tail:
+                step = _anchored(step, far, distance)
+            by_pass[pass_index].append((unit, step))
+            previous = Ref(pass_index, frame)
+
+
+def _anchored(step: Step, key: Ref, distance: int) -> Step:
+    return replace(step, anchor=key, anchor_weight=anchor_weight(distance))
+
+
+def _key_step(frame: int, shot_start: int, previous_key: int | None, schedule: ScheduleConfig, temporal: bool) -> Step:
     if previous_key is None:  # the shot's first frame: a clip's first frame
         return Step(1, frame, schedule.iterations_first, Start(fresh=schedule.init_first),
                     from_scratch=schedule.init_first in FRESH_INITS)
     start = _start(frame, previous_key, shot_start, schedule)
-    temporal = (Ref(1, previous_key),) if uses else ()
-    return Step(1, frame, schedule.iterations_first, start, temporal, from_scratch=start.fresh is not None)
+    targets = (Ref(1, previous_key),) if _uses(temporal, 1, schedule) else ()
+    return Step(1, frame, schedule.iterations_first, start, targets, from_scratch=start.fresh is not None)
 
 
 def _frame_step(
-    frame: int, first: int, shot_start: int, schedule: ScheduleConfig, offsets: tuple[int, ...], uses: bool
+    frame: int, first: int, shot_start: int, schedule: ScheduleConfig, offsets: tuple[int, ...], temporal: bool
 ) -> Step:
     start = _start(frame, frame - 1, shot_start, schedule)
-    temporal = tuple(Ref(1, frame - j) for j in offsets if frame - j >= first) if uses else ()
-    return Step(1, frame, schedule.iterations, start, temporal, from_scratch=start.fresh is not None)
+    targets = tuple(Ref(1, frame - j) for j in offsets if frame - j >= first) if _uses(temporal, 1, schedule) else ()
+    return Step(1, frame, schedule.iterations, start, targets, from_scratch=start.fresh is not None)
+
+
+def _uses(temporal: bool, pass_index: int, schedule: ScheduleConfig) -> bool:
+    return temporal and pass_index >= schedule.temporal_from_pass
 
 
 def _start(frame: int, previous: int, shot_start: int, schedule: ScheduleConfig) -> Start:

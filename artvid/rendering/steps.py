@@ -47,6 +47,9 @@ class Step:
         start: Where the optimisation starts.
         temporal: Finished frames warped onto this frame as temporal targets, closest first.
         from_scratch: The step starts from noise or the content (coarse-to-fine applies).
+        anchor: A keyframe this step's chunk runs into (see :mod:`artvid.rendering.segments`): one
+            more temporal target, outside Ruder's long-term exclusion.
+        anchor_weight: The anchor's share a of the temporal weight; the other targets keep 1 - a.
     """
 
     pass_index: int
@@ -55,6 +58,8 @@ class Step:
     start: Start
     temporal: tuple[Ref, ...] = ()
     from_scratch: bool = False
+    anchor: Ref | None = None
+    anchor_weight: float = 0.0
 
     @property
     def ref(self) -> Ref:
@@ -64,7 +69,8 @@ class Step:
     def needs(self) -> list[Ref]:
         """Finished frames this step reads, in the order it reads them."""
         refs = [r for r in (self.start.result, self.start.neighbour) if r is not None]
-        return refs + [r for r in self.temporal if r not in refs]
+        refs += [r for r in self.temporal if r not in refs]
+        return refs + [self.anchor] if self.anchor is not None and self.anchor not in refs else refs
 
     def warps(self) -> list[tuple[int, int]]:
         """``(i, j)`` pairs whose flow this step warps with: frame ``j``'s result onto ``i``."""
@@ -74,4 +80,6 @@ class Step:
         if self.start.neighbour is not None:
             sources.append(self.start.neighbour.frame)
         sources += [r.frame for r in self.temporal]
+        if self.anchor is not None:
+            sources.append(self.anchor.frame)
         return [(self.frame, j) for j in dict.fromkeys(sources)]

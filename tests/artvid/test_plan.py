@@ -136,28 +136,58 @@ def test_cuts_outside_the_clip_are_refused():
 
 
 def test_a_long_shot_is_chunked_behind_keyframes():
-    schedule = ScheduleConfig(chunk_frames=4, iterations_first=7, iterations=3, pass_iterations=2)
-    plan = make_plan(12, schedule, offsets=(1, 2))
-    assert plan.passes == 2  # the backward sweep that pulls each chunk onto the next keyframe
+    schedule = ScheduleConfig(chunk_frames=6, iterations_first=7, iterations=3, pass_iterations=2, passes=2)
+    plan = make_plan(18, schedule, offsets=(1, 2))
     keys = [s for s in plan.pass_steps(1) if s.iterations == 7]
-    assert [s.frame for s in keys] == [0, 4, 8]
+    assert [s.frame for s in keys] == [0, 6, 12]
     assert keys[1].start.result == Ref(1, 0) and keys[1].start.warped and keys[1].temporal == (Ref(1, 0),)
     chunk_steps = {s.frame: s for s in plan.pass_steps(1)}
-    assert chunk_steps[5].temporal == (Ref(1, 4),)  # offset 2 would reach into the previous chunk
-    sweep = [s for s in plan.pass_steps(2) if 1 <= s.frame <= 3]
-    assert [s.frame for s in sweep] == [3, 2, 1] and sweep[0].start.neighbour == Ref(1, 4)
-    assert {f for f, ref in enumerate(plan.final) if ref.pass_index == 1} == {0, 4, 8}
+    assert chunk_steps[7].temporal == (Ref(1, 6),)  # offset 2 would reach into the previous chunk
+    # The tail of each chunk but the last runs into the next keyframe, its share growing towards it.
+    assert [(f, chunk_steps[f].anchor, chunk_steps[f].anchor_weight) for f in range(1, 6)] == [
+        (1, None, 0.0), (2, None, 0.0), (3, Ref(1, 6), 2 / 5), (4, Ref(1, 6), 1 / 2), (5, Ref(1, 6), 2 / 3)
+    ]
+    assert all(chunk_steps[f].anchor is None for f in range(13, 18))
+    sweep = [s for s in plan.pass_steps(2) if 1 <= s.frame <= 5]
+    assert [s.frame for s in sweep] == [5, 4, 3, 2, 1] and sweep[0].start.neighbour == Ref(1, 6)
+    assert [(s.anchor, s.anchor_weight) for s in sweep[-2:]] == [(Ref(1, 0), 1 / 2), (Ref(1, 0), 2 / 3)]
+    assert {f for f, ref in enumerate(plan.final) if ref.pass_index == 1} == {0, 6, 12}
+    assert {(4, 6), (5, 6), (2, 0), (1, 0)} - {(i, j) for s in plan.steps for i, j in s.warps()} == set()
     units = {u.key: u for u in plan.units}
     assert list(units)[:3] == ["shot0-key0", "shot0-key1", "shot0-key2"]
-    assert set(units) == {f"shot0-{kind}{c}" for kind in ("key", "chunk", "sweep") for c in range(3)}
-    assert set(units["shot0-chunk1"].needs) == {Ref(1, 4)}
-    assert set(units["shot0-sweep1"].needs) == {Ref(1, 5), Ref(1, 6), Ref(1, 7), Ref(1, 8)}
-    assert set(units["shot0-key2"].needs) == {Ref(1, 4)}
+    kinds = {f"shot0-{kind}{c}" for kind in ("key", "chunk", "sweep") for c in range(3)}
+    assert set(units) == kinds | {"shot0-tail0", "shot0-tail1"}
+    assert set(units["shot0-chunk1"].needs) == {Ref(1, 6)}
+    assert set(units["shot0-tail1"].needs) == {Ref(1, 7), Ref(1, 8), Ref(1, 12)}
+    assert set(units["shot0-sweep1"].needs) == {Ref(1, f) for f in range(6, 13)}
+    assert set(units["shot0-key2"].needs) == {Ref(1, 6)}
+
+
+def test_chunks_keep_the_schedules_passes():
+    plan = make_plan(12, ScheduleConfig(chunk_frames=4))
+    assert plan.passes == 1 and plan.final == tuple(Ref(1, f) for f in range(12))
+
+
+def test_anchored_steps_get_the_keyframe_as_their_last_temporal_target():
+    plan = make_plan(12, ScheduleConfig(chunk_frames=6))
+    seen = []
+
+    def stylize(frame, init, temporal, iterations, pass_index):
+        seen.append((frame, len(temporal), float(temporal[-1].warped.mean()) if temporal else None))
+        return np.full((H, W, 3), frame / 100, np.float32)
+
+    parts = fake_parts(MemoryStore(), [])
+    parts.stylize = stylize
+    execute(plan, parts)
+    by_frame = {frame: (count, last) for frame, count, last in seen}
+    assert by_frame[2] == (1, pytest.approx(0.01))  # the previous frame only
+    assert by_frame[5] == (2, pytest.approx(0.06))  # the previous frame, then keyframe 7
 
 
 def test_unchunked_shots_are_one_unit_each():
     plan = make_plan(6, ScheduleConfig(passes=3), cuts=(2,))
-    assert [u.key for u in plan.units] == ["shot0", "shot2"] and all(u.needs == () for u in plan.units)
+    # Longest work first: the 4-frame shot before the 2-frame one.
+    assert [u.key for u in plan.units] == ["shot2", "shot0"] and all(u.needs == () for u in plan.units)
 
 
 def test_chunked_units_give_the_same_frames_in_any_order_they_may_run():
@@ -183,3 +213,48 @@ def test_critical_path_shrinks_with_workers_and_chunks():
     chunked = make_plan(1000, ScheduleConfig(chunk_frames=25))
     assert chunked.critical_path(1) == len(chunked.steps)
     assert chunked.critical_path(64) < chunked.critical_path(8) < chunked.critical_path(1) / 4
+
+
+def test_the_anchor_takes_its_share_of_the_temporal_weight_outside_ruders_exclusion():
+    from types import SimpleNamespace
+
+    import torch
+
+    from artvid.rendering.execute import Temporal
+    from artvid.rendering.parts import FrameStylizer
+    from artvid.rendering.progress import Silent
+
+    plan = make_plan(12, ScheduleConfig(chunk_frames=6), offsets=(1, 2))
+    step = next(s for s in plan.steps if s.frame == 4)  # two frames before keyframe 7
+    assert step.anchor == Ref(1, 6) and len(step.temporal) == 2
+    received = []
+
+    class Recording:
+        def stylize(self, content, init, iterations, temporal, **kwargs):
+            received.extend(t.weight for t in temporal)
+            return SimpleNamespace(image=init, iterations=iterations, losses={})
+
+    content = np.zeros((H, W, 3), np.uint8)
+    frame_stylizer = FrameStylizer(Recording(), lambda i: content, plan, Silent(), torch.device("cpu"))
+    init = np.zeros((H, W, 3), np.float32)
+    previous = np.full((H, W), 0.5, np.float32)  # offset 1: half reliable
+    further = np.ones((H, W), np.float32)  # offset 2 only counts where offset 1 does not
+    key = np.full((H, W), 0.8, np.float32)
+    temporal = [Temporal(init, previous), Temporal(init, further), Temporal(init, key)]
+    frame_stylizer(4, init, temporal, 3, 1)
+    got = [float(w.mean()) for w in received]
+    a = step.anchor_weight
+    assert a == 1 / 2 and got == pytest.approx([0.5 * (1 - a), 0.5 * (1 - a), 0.8 * a])
+
+
+def test_critical_path_follows_the_drivers_policy_on_units_ordered_by_remaining_work():
+    plan = make_plan(40, ScheduleConfig(chunk_frames=10))
+    keys = [u.key for u in plan.units]
+    assert keys[:4] == [f"shot0-key{c}" for c in range(4)] and keys.index("shot0-chunk3") < keys.index("shot0-tail0")
+    # Worker 1 solves the keyframes (4 x 400 iterations) while worker 2 runs the heads of chunks
+    # 0, 1, 2 (480 each, from 400, 880, 1360); at 1600 worker 1 takes chunk 3 (1080, no tail),
+    # worker 2 the tails 0 and 1 (600 each) from 1840, and worker 1 tail 2 from 2680 until 3280.
+    assert plan.critical_path(1, by_iterations=True) == plan.iterations() == 5920
+    assert plan.critical_path(2, by_iterations=True) == 3280
+    for workers in (2, 3, 8):
+        assert plan.critical_path(workers, True) >= max(plan.iterations() / workers, 4 * 400 + 1080)
