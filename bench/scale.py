@@ -16,7 +16,7 @@ and, from the plan alone, the critical path of a 1000-frame shot with 8 and 64 w
 Targets (issue "Real footage at scale"): seam pairs <= 1.5x the unchunked median pair; overall
 warping error <= 1.15x and style loss <= 1.05x unchunked; 2 workers >= 1.7x faster than 1.
 
-    python bench/scale.py                      # default preset, ~15 min on 2 CPU cores
+    python bench/scale.py                      # default preset, ~30 min on 2 CPU cores
     python bench/scale.py --quality draft      # quicker
 """
 

@@ -109,12 +109,10 @@ def _add_sweeps(
         backward = pass_index % 2 == 0
         order = frames[::-1] if backward else frames
         previous, far = (next_key, own_key) if backward else (own_key, next_key)
-        tail = tail_frames(len(frames) + 1) if far is not None else 0
         for frame in order:
             step = _sweep_step(pass_index, frame, previous if uses else None, schedule)
-            distance = abs(far.frame - frame) if far is not None else 0
-            if uses and distance <= tail:
-                step = _anchored(step, far, distance)
+            if uses and far is not None and abs(far.frame - frame) <= tail_frames(len(frames) + 1):
+                step = _anchored(step, far, abs(far.frame - frame))
             by_pass[pass_index].append((unit, step))
             previous = Ref(pass_index, frame)
 

@@ -258,3 +258,11 @@ def test_critical_path_follows_the_drivers_policy_on_units_ordered_by_remaining_
     assert plan.critical_path(2, by_iterations=True) == 3280
     for workers in (2, 3, 8):
         assert plan.critical_path(workers, True) >= max(plan.iterations() / workers, 4 * 400 + 1080)
+
+
+def test_only_chunk_tails_have_anchors():
+    for plan in (make_plan(12, ScheduleConfig(passes=3)), make_plan(12, ScheduleConfig(passes=3, chunk_frames=6))):
+        for step in plan.steps:
+            assert (step.anchor is None) == (step.anchor_weight == 0.0)
+    last_chunk = [s for s in make_plan(12, ScheduleConfig(passes=3, chunk_frames=6)).steps if s.frame > 6]
+    assert {s.pass_index for s in last_chunk if s.anchor is not None} == {2}  # only its backward sweep
