@@ -143,7 +143,7 @@ def render(
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
     cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
-    if cuts:
+    if cuts and config.schedule.cuts != "auto":  # detection reports what it found itself
         logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
     plan = plan_render(info.frame_count, config, cuts)
     style_frames = [images.load_image(path) for path in styles]
