@@ -6,7 +6,8 @@ torch, no flow and no files. Everything that decides the order of work lives her
 render needs are derived from the steps themselves, so what is computed is exactly what is warped.
 
 The steps of each shot come from :mod:`artvid.rendering.segments` (Ruder et al.'s passes, and
-chunks of long shots). Steps are grouped into *units*: a whole shot, or a keyframe, or a chunk.
+chunks of long shots). Steps are grouped into *units*: a whole shot, or a keyframe, a chunk's
+head or tail, or a chunk's later passes.
 A unit runs its steps in order on one worker; units whose inputs are finished run at the same
 time. The frames a render produces depend only on the plan and the settings, never on how many
 workers ran it or in which order.
@@ -30,7 +31,7 @@ class Unit:
     """Steps one worker runs in order.
 
     Attributes:
-        key: A stable name (``shot0``, ``shot0-key2``, ``shot0-chunk2``).
+        key: A stable name (``shot0``, ``shot0-key2``, ``shot0-chunk2``, ``shot0-tail2``, ``shot0-sweep2``).
         steps: The steps, in execution order.
         needs: Finished frames of other units that the steps read.
     """
@@ -51,7 +52,7 @@ class RenderPlan:
 
     Attributes:
         frame_count: Frames of the clip.
-        passes: The highest pass of any frame (a chunked shot has at least 2).
+        passes: The highest pass of any frame.
         steps: Steps in the order a single worker runs them.
         flow_pairs: ``(a, b)`` pairs with ``a < b`` whose flow (both directions) the steps warp
             with, in the order they are first needed.
@@ -82,6 +83,10 @@ class RenderPlan:
                 tainted.add(step.ref)
                 found.add(step.ref)
         return found
+
+    def most_temporal_targets(self) -> int:
+        """The most temporal targets any step has (what one iteration's memory depends on)."""
+        return max((s.target_count for s in self.steps), default=0)
 
     def iterations(self) -> int:
         """The sum of every step's iteration cap (an upper bound on the work)."""

@@ -206,7 +206,7 @@ class RayBackend:
         count = min(self.workers, len(todo))
         # By value, not as object refs: Ray keeps an actor's creation arguments for its restarts.
         worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed, "flow_key": flow_key}
-        self._start_actors(count, worker_args, (*size, max((len(s.temporal) for s in plan.steps), default=0)))
+        self._start_actors(count, worker_args, (*size, plan.most_temporal_targets()))
         UnitLoop(self, plan, work, inputs, stored, progress, tally).run(todo)
         return self.stats
 

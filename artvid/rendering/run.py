@@ -166,8 +166,7 @@ def render(
     # may be too small for the levels. (On Ray, the workers load the weights and check their
     # memory once the flow is computed: see ray_backend.)
     if device is not None:
-        temporal_targets = max((len(step.temporal) for step in plan.steps), default=0)
-        check_memory(info.height, info.width, config.stylize, device, temporal_targets)
+        check_memory(info.height, info.width, config.stylize, device, plan.most_temporal_targets())
         stylizer = Stylizer(config.stylize, style_frames, device=device)
     coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or default_work_dir(output)

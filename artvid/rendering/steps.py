@@ -66,6 +66,11 @@ class Step:
         """The frame this step produces."""
         return Ref(self.pass_index, self.frame)
 
+    @property
+    def target_count(self) -> int:
+        """How many temporal targets the stylizer gets (the anchor is one)."""
+        return len(self.temporal) + (self.anchor is not None)
+
     def needs(self) -> list[Ref]:
         """Finished frames this step reads, in the order it reads them."""
         refs = [r for r in (self.start.result, self.start.neighbour) if r is not None]

@@ -266,3 +266,9 @@ def test_only_chunk_tails_have_anchors():
             assert (step.anchor is None) == (step.anchor_weight == 0.0)
     last_chunk = [s for s in make_plan(12, ScheduleConfig(passes=3, chunk_frames=6)).steps if s.frame > 6]
     assert {s.pass_index for s in last_chunk if s.anchor is not None} == {2}  # only its backward sweep
+
+
+def test_the_anchor_counts_as_a_temporal_target_for_the_memory_check():
+    plan = make_plan(12, ScheduleConfig(chunk_frames=6), offsets=(1, 2))
+    assert make_plan(12, ScheduleConfig(), offsets=(1, 2)).most_temporal_targets() == 2
+    assert plan.most_temporal_targets() == 3  # a tail frame: offsets 1 and 2, and its keyframe
