@@ -90,13 +90,9 @@ class ScheduleConfig:
             raise ConfigError(f"init-first must be random or content, got {self.init_first.value}")
         if self.blend_weight < 0:
             raise ConfigError(f"blend-weight must be non-negative, got {self.blend_weight}")
-        from artvid.shots.cuts import format_cuts, parse_cuts
+        from artvid.shots.cuts import normalise_cuts
 
-        try:
-            parsed = parse_cuts(self.cuts)
-        except ConfigError as exc:
-            raise ConfigError(f"cuts: {exc}") from None
-        object.__setattr__(self, "cuts", "auto" if parsed is None else format_cuts(parsed))
+        object.__setattr__(self, "cuts", normalise_cuts(self.cuts))
         if self.chunk_frames is not None and (isinstance(self.chunk_frames, bool) or self.chunk_frames < 2):
             raise ConfigError(f"chunk-frames must be at least 2, got {self.chunk_frames!r}")
         if self.temporal_from_pass < 1:

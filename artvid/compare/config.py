@@ -79,13 +79,9 @@ class CompareConfig:
     )
 
     def __post_init__(self) -> None:
-        from artvid.shots.cuts import format_cuts, parse_cuts
+        from artvid.shots.cuts import normalise_cuts
 
-        try:
-            parsed = parse_cuts(self.cuts)
-        except ConfigError as exc:
-            raise ConfigError(f"cuts: {exc}") from None
-        object.__setattr__(self, "cuts", "auto" if parsed is None else format_cuts(parsed))
+        object.__setattr__(self, "cuts", normalise_cuts(self.cuts))
         check_flow_method(self.flow_method)
         if isinstance(self.long_term, bool) or not isinstance(self.long_term, int) or self.long_term < 2:
             raise ConfigError(f"long-term interval: expected an integer >= 2, got {self.long_term!r}")

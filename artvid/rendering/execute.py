@@ -105,7 +105,8 @@ def execute(
         MissingInputError: If a step needs a frame outside the range that the store lacks.
     """
     done = done if done is not None else Executed()
-    steps = plan.steps if units is None else [s for u in plan.units if u.key in set(units) for s in u.steps]
+    wanted = None if units is None else set(units)
+    steps = plan.steps if wanted is None else [s for u in plan.units if u.key in wanted for s in u.steps]
     for step in steps:
         if frames is not None and step.frame not in frames:
             continue

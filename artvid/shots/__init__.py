@@ -9,7 +9,7 @@ ranges of frames).
 """
 
 from artvid.shots import cuts, detect
-from artvid.shots.cuts import check_cuts, crosses_cut, format_cuts, parse_cuts, resolve_cuts, shots
+from artvid.shots.cuts import check_cuts, crosses_cut, format_cuts, normalise_cuts, parse_cuts, resolve_cuts, shots
 from artvid.shots.detect import (
     COLOUR_CUT,
     MIN_NEIGHBOURS,

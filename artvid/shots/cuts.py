@@ -15,7 +15,7 @@ import numpy as np
 
 from artvid.errors import ConfigError
 
-__all__ = ["check_cuts", "crosses_cut", "format_cuts", "parse_cuts", "resolve_cuts", "shots"]
+__all__ = ["check_cuts", "crosses_cut", "format_cuts", "normalise_cuts", "parse_cuts", "resolve_cuts", "shots"]
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -58,6 +58,20 @@ def parse_cuts(text: str) -> tuple[int, ...] | None:
     if duplicates:
         raise ConfigError(f"expected each cut once, got {', '.join(map(str, duplicates))} more than once in {text!r}")
     return tuple(n - 1 for n in sorted(numbers))
+
+
+def normalise_cuts(text: str) -> str:
+    """A ``cuts`` setting checked and written the one way :func:`format_cuts` writes it (``"auto"``
+    stays ``"auto"``), for config fields.
+
+    Raises:
+        ConfigError: As :func:`parse_cuts`, its message starting with ``cuts:``.
+    """
+    try:
+        parsed = parse_cuts(text)
+    except ConfigError as exc:
+        raise ConfigError(f"cuts: {exc}") from None
+    return "auto" if parsed is None else format_cuts(parsed)
 
 
 def format_cuts(cuts: Sequence[int]) -> str:
