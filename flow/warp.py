@@ -125,3 +125,45 @@ def warp(image: np.ndarray, flow: np.ndarray, border: str = "mean") -> np.ndarra
             fill = image.reshape(-1, *image.shape[2:]).astype(np.float64).mean(axis=0) if border == "mean" else 0.0
             out[outside] = fill
     return out
+
+
+def chain(steps: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Compose the flows of consecutive steps ``a → b → … → z`` into one flow ``a → z`` on ``a``'s grid.
+
+    Each step is ``(flow, reliability)`` on its own start frame's grid. A pixel follows its
+    trajectory step by step: ``F(p) = F_prev(p) + f(p + F_prev(p))``, every later step sampled
+    bilinearly where the trajectory has arrived. Its reliability is the product of the steps'
+    reliabilities along the trajectory, and 0 once it has left the frame. Over a long span this
+    follows the motion where one direct estimate across the span loses it (large displacements),
+    and it is unreliable wherever any frame in between occluded the pixel.
+
+    Args:
+        steps: ``[(flow (H, W, 2), reliability (H, W)), …]``, at least one, all of one size.
+
+    Returns:
+        ``(flow (H, W, 2) float32, reliability (H, W) float32)``.
+
+    Raises:
+        FlowShapeError: on an empty list or mismatched shapes.
+    """
+    if not steps:
+        raise FlowShapeError("chain: expected at least one (flow, reliability) step, got none")
+    first_flow, first_rel = steps[0]
+    total = check_flow(first_flow).astype(np.float32, copy=True)
+    rel = _check_reliability(first_rel, total.shape[:2]).astype(np.float32, copy=True)
+    for step_flow, step_rel in steps[1:]:
+        step_flow = check_flow(step_flow, shape=total.shape[:2])
+        step_rel = _check_reliability(step_rel, total.shape[:2])
+        x, y = _target_coords(total)
+        sampled = bilinear_sample(np.dstack([step_flow, step_rel]).astype(np.float32), x, y, "replicate")
+        rel *= sampled[..., 2]
+        rel[out_of_frame_mask(total)] = 0.0
+        total += sampled[..., :2]
+    rel[out_of_frame_mask(total)] = 0.0
+    return total, rel
+
+
+def _check_reliability(rel: object, shape: tuple[int, ...]) -> np.ndarray:
+    if not (isinstance(rel, np.ndarray) and rel.shape == tuple(shape) and np.issubdtype(rel.dtype, np.floating)):
+        raise FlowShapeError(f"reliability: expected {tuple(shape)} float array, got {describe(rel)}")
+    return rel

@@ -44,8 +44,9 @@ class FrameStore(Protocol):
 # stylize(frame, init, temporal, iterations, pass_index) -> image; ``temporal`` ends with the step's
 # anchor when it has one
 StylizeFn = Callable[[int, np.ndarray, Sequence[Temporal], int, int], np.ndarray]
-# warp(image_on_j, i, j) -> (image warped onto i's grid, reliability on i's grid)
-WarpFn = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
+# warp(image_on_j, i, j, chained) -> (image warped onto i's grid, reliability on i's grid); chained:
+# along the consecutive flows between j and i (Step.chained) rather than the direct flow of (i, j)
+WarpFn = Callable[[np.ndarray, int, int, bool], tuple[np.ndarray, np.ndarray]]
 # fresh_init(frame, kind) -> image, for Init.RANDOM and Init.CONTENT
 FreshInitFn = Callable[[int, Init], np.ndarray]
 
@@ -56,7 +57,8 @@ class Parts:
 
     Attributes:
         stylize: The per-frame stylizer.
-        warp: Warps an image of frame j onto frame i's grid, with the reliability of that flow.
+        warp: Warps an image of frame j onto frame i's grid, with the reliability of that flow
+            (directly, or along the consecutive flows in between).
         fresh_init: Builds ``random`` / ``content`` initialisations.
         store: Where finished frames live; every result goes through it, so a resumed run sees
             exactly what an uninterrupted one saw.
@@ -135,24 +137,27 @@ def _prepare(step: Step, parts: Parts, blend_weight: float) -> tuple[np.ndarray,
         init = parts.fresh_init(step.frame, start.fresh)
     elif start.neighbour is not None:
         own = store.load(start.result.pass_index, start.result.frame)
-        warped, reliability = parts.warp(store.load(start.neighbour.pass_index, start.neighbour.frame), step.frame, start.neighbour.frame)
+        warped, reliability = parts.warp(
+            store.load(start.neighbour.pass_index, start.neighbour.frame), step.frame, start.neighbour.frame, step.chained
+        )
         # The neighbour is also the step's only temporal target: warp it once.
         return _anchored(step, parts, blend(own, warped, reliability, blend_weight), [Temporal(warped, reliability)])
     elif start.warped:
-        init, _ = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame)
+        init, _ = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame, step.chained)
     else:
         init = store.load(start.result.pass_index, start.result.frame)
-    temporal = [Temporal(*parts.warp(store.load(r.pass_index, r.frame), step.frame, r.frame)) for r in step.temporal]
+    temporal = [Temporal(*parts.warp(store.load(r.pass_index, r.frame), step.frame, r.frame, step.chained)) for r in step.temporal]
     return _anchored(step, parts, init, temporal)
 
 
 def _anchored(step: Step, parts: Parts, init: np.ndarray, temporal: list[Temporal]) -> tuple[np.ndarray, list[Temporal]]:
-    """With an anchor: the keyframe warped onto the step becomes its last temporal target, and the
-    start takes the anchor's share a of it where the warp is reliable (the blend with δ = a / (1 - a))."""
+    """With an anchor: the keyframe, warped onto the step along the consecutive flows in between,
+    becomes its last temporal target, and the start takes the anchor's share a of it where the warp
+    is reliable (the blend with δ = a / (1 - a))."""
     if step.anchor is None:
         return init, temporal
     key = step.anchor
-    warped, reliability = parts.warp(parts.store.load(key.pass_index, key.frame), step.frame, key.frame)
+    warped, reliability = parts.warp(parts.store.load(key.pass_index, key.frame), step.frame, key.frame, True)
     a = step.anchor_weight
     start = blend(init, warped, reliability, a / (1.0 - a)) if a < 1.0 else warped
     return start, [*temporal, Temporal(warped, reliability)]

@@ -28,9 +28,16 @@ class FlowSource(Protocol):
 
 
 def flow_warper(flows: FlowSource) -> WarpFn:
-    """The executor's warp: image of frame ``j`` → frame ``i``'s grid (out-of-frame pixels get the mean colour)."""
+    """The executor's warp: image of frame ``j`` → frame ``i``'s grid (out-of-frame pixels get the
+    mean colour), by the flow of ``(i, j)``, or when ``chained`` by the consecutive flows from ``i``
+    to ``j`` composed (:func:`flow.chain`)."""
 
-    def warp(image: np.ndarray, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def warp(image: np.ndarray, i: int, j: int, chained: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if chained and abs(i - j) > 1:
+            direction = 1 if j > i else -1
+            steps = [flows.wait(m, m + direction) for m in range(i, j, direction)]
+            total, reliability = flow.chain([(s.flow, s.reliability) for s in steps])
+            return flow.warp(image, total, border="mean"), reliability
         pair = flows.wait(i, j)
         return flow.warp(image, pair.flow, border="mean"), pair.reliability
 

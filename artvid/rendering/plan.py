@@ -159,7 +159,7 @@ def make_plan(
         final.update(shot_final)
     ordered = [entry for p in sorted(by_pass) for entry in by_pass[p]]
     steps = tuple(step for _, step in ordered)
-    pairs = dict.fromkeys((min(i, j), max(i, j)) for step in steps for i, j in step.warps())
+    pairs = dict.fromkeys(pair for step in steps for pair in step.flow_pairs())
     return RenderPlan(
         frame_count, max(by_pass), steps, tuple(pairs), schedule.blend_weight, shots,
         tuple(final[f] for f in range(frame_count)), _units(ordered),

@@ -62,7 +62,7 @@ class Inputs:
 
 
 def unit_inputs(unit: Unit) -> list[Hashable]:
-    pairs = dict.fromkeys((min(i, j), max(i, j)) for step in unit.steps for i, j in step.warps())
+    pairs = dict.fromkeys(pair for step in unit.steps for pair in step.flow_pairs())
     return (
         [("content", f) for f in dict.fromkeys(s.frame for s in unit.steps)]
         + [("frame", r) for r in unit.needs] + [("flow", p) for p in pairs]

@@ -282,7 +282,7 @@ def _discard(work: WorkDir, refs: set[Ref]) -> None:
         work.discard(ref.pass_index, [ref.frame])
 
 
-def _no_flow(image, i, j):
+def _no_flow(image, i, j, chained=False):
     # make_plan derives the flow pairs from the steps' warps, so a plan without pairs never warps.
     raise RuntimeError(f"the plan has no flow pairs, yet a step warps frame {j + 1} onto {i + 1}")
 

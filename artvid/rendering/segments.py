@@ -8,7 +8,11 @@ frame; nothing reaches across a cut.
 **Chunks** (a shot longer than ``chunk_frames``). The shot is cut into near-equal chunks whose first
 frames are *keyframes*. Keyframes are solved first, one after another, each from the previous
 keyframe warped onto it (with that warp as its temporal target) and with the first frame's budget;
-they are final after pass 1 (anchors never move). Then every chunk runs on its own, pass 1 forward
+they are final after pass 1 (anchors never move). Every warp across more than one frame here (a
+keyframe from the previous one, an anchor onto a tail frame) follows the consecutive flows in
+between (:attr:`Step.chained`, :func:`flow.chain`), as the chunk's own chain of frames does: a
+direct estimate across the span loses large motion, and a chunked plan needs no flow beyond the
+consecutive pairs (and Ruder's long-term offsets). Then every chunk runs on its own, pass 1 forward
 from its keyframe with temporal targets only inside the chunk. Its last few frames (the *tail*, at
 most :data:`MAX_TAIL`) also get the keyframe the chunk runs into as an *anchor*: one more temporal
 target whose share of the temporal weight grows towards the keyframe (:func:`anchor_weight`), so
@@ -127,7 +131,8 @@ def _key_step(frame: int, shot_start: int, previous_key: int | None, schedule: S
                     from_scratch=schedule.init_first in FRESH_INITS)
     start = _start(frame, previous_key, shot_start, schedule)
     targets = (Ref(1, previous_key),) if _uses(temporal, 1, schedule) else ()
-    return Step(1, frame, schedule.iterations_first, start, targets, from_scratch=start.fresh is not None)
+    # Ten or more frames apart, one direct estimate loses large motion; the chained flows follow it.
+    return Step(1, frame, schedule.iterations_first, start, targets, from_scratch=start.fresh is not None, chained=True)
 
 
 def _frame_step(

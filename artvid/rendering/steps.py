@@ -50,6 +50,9 @@ class Step:
         anchor: A keyframe this step's chunk runs into (see :mod:`artvid.rendering.segments`): one
             more temporal target, outside Ruder's long-term exclusion.
         anchor_weight: The anchor's share a of the temporal weight; the other targets keep 1 - a.
+        chained: The start and temporal targets come across several frames along the consecutive
+            flows in between (:func:`flow.chain`) rather than by one direct estimate across the
+            span (a keyframe from the previous one). An anchor always comes this way.
     """
 
     pass_index: int
@@ -60,6 +63,7 @@ class Step:
     from_scratch: bool = False
     anchor: Ref | None = None
     anchor_weight: float = 0.0
+    chained: bool = False
 
     @property
     def ref(self) -> Ref:
@@ -77,14 +81,32 @@ class Step:
         refs += [r for r in self.temporal if r not in refs]
         return refs + [self.anchor] if self.anchor is not None and self.anchor not in refs else refs
 
-    def warps(self) -> list[tuple[int, int]]:
-        """``(i, j)`` pairs whose flow this step warps with: frame ``j``'s result onto ``i``."""
-        sources = []
+    def warps(self) -> list[tuple[int, int, bool]]:
+        """``(i, j, chained)``: frame ``j``'s result is warped onto ``i``, along the consecutive
+        flows in between when ``chained``."""
+        sources: list[tuple[int, bool]] = []
         if self.start.warped and self.start.result is not None:
-            sources.append(self.start.result.frame)
+            sources.append((self.start.result.frame, self.chained))
         if self.start.neighbour is not None:
-            sources.append(self.start.neighbour.frame)
-        sources += [r.frame for r in self.temporal]
+            sources.append((self.start.neighbour.frame, self.chained))
+        sources += [(r.frame, self.chained) for r in self.temporal]
         if self.anchor is not None:
-            sources.append(self.anchor.frame)
-        return [(self.frame, j) for j in dict.fromkeys(sources)]
+            sources.append((self.anchor.frame, True))
+        return [(self.frame, j, chained) for j, chained in dict.fromkeys(sources)]
+
+    def flow_pairs(self) -> list[tuple[int, int]]:
+        """``(a, b)`` pairs, ``a < b``, whose flow this step's warps read: a chained warp reads
+        every consecutive pair between its two frames."""
+        pairs: list[tuple[int, int]] = []
+        for i, j, chained in self.warps():
+            if chained:
+                pairs += [(min(m, n), max(m, n)) for m, n in _consecutive(i, j)]
+            else:
+                pairs.append((min(i, j), max(i, j)))
+        return list(dict.fromkeys(pairs))
+
+
+def _consecutive(i: int, j: int) -> list[tuple[int, int]]:
+    """The one-frame steps from ``i`` to ``j``: ``[(i, i±1), …, (j∓1, j)]``."""
+    direction = 1 if j > i else -1
+    return [(m, m + direction) for m in range(i, j, direction)]

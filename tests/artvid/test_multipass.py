@@ -25,7 +25,7 @@ class Recorder:
         return (0.5 * init + 0.5 * (frame + 1) / 10.0).astype(np.float32)
 
 
-def fake_warp(image, i, j):
+def fake_warp(image, i, j, chained=False):
     # A "flow" that shifts nothing but is only half reliable.
     return image.copy(), np.full((H, W), 0.5, np.float32)
 

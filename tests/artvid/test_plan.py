@@ -23,7 +23,8 @@ def test_flow_pairs_are_exactly_the_warps_of_the_steps():
     assert pairs(plan) == {(0, 1), (1, 2), (2, 3), (3, 4), (0, 2), (1, 3), (2, 4)}
     # Ordered by first need: frame 1's pair before frame 2's.
     assert plan.flow_pairs[0] == (0, 1)
-    assert all(set(step.warps()) <= {(b, a) for a, b in plan.flow_pairs} | set(plan.flow_pairs) for step in plan.steps)
+    assert all(set((i, j) for i, j, _ in step.warps()) <= {(b, a) for a, b in plan.flow_pairs} for step in plan.steps)
+    assert set(plan.flow_pairs) == {pair for step in plan.steps for pair in step.flow_pairs()}
 
 
 def test_no_flow_without_warps_or_temporal_terms():
@@ -66,7 +67,7 @@ def fake_parts(store, calls):
         calls.append((pass_index, frame))
         return (0.5 * init + 0.1 * (frame + 1) + 0.01 * len(temporal)).astype(np.float32)
 
-    def warp(image, i, j):
+    def warp(image, i, j, chained=False):
         return np.roll(image, i - j, axis=1), np.full((H, W), 0.5, np.float32)
 
     def fresh_init(frame, kind):
@@ -152,7 +153,12 @@ def test_a_long_shot_is_chunked_behind_keyframes():
     assert [s.frame for s in sweep] == [5, 4, 3, 2, 1] and sweep[0].start.neighbour == Ref(1, 6)
     assert [(s.anchor, s.anchor_weight) for s in sweep[-2:]] == [(Ref(1, 0), 1 / 2), (Ref(1, 0), 2 / 3)]
     assert {f for f, ref in enumerate(plan.final) if ref.pass_index == 1} == {0, 6, 12}
-    assert {(4, 6), (5, 6), (2, 0), (1, 0)} - {(i, j) for s in plan.steps for i, j in s.warps()} == set()
+    # Keyframes and anchors come along the consecutive flows, so the plan needs no longer pairs
+    # than Ruder's offsets (here 1 and 2).
+    assert {(4, 6, True), (5, 6, True), (2, 0, True), (1, 0, True), (6, 0, True)} <= {w for s in plan.steps for w in s.warps()}
+    assert keys[1].chained and not keys[0].chained and not chunk_steps[7].chained
+    assert {b - a for a, b in plan.flow_pairs} == {1, 2}
+    assert keys[1].flow_pairs() == [(5, 6), (4, 5), (3, 4), (2, 3), (1, 2), (0, 1)]
     units = {u.key: u for u in plan.units}
     assert list(units)[:3] == ["shot0-key0", "shot0-key1", "shot0-key2"]
     kinds = {f"shot0-{kind}{c}" for kind in ("key", "chunk", "sweep") for c in range(3)}
@@ -182,6 +188,25 @@ def test_anchored_steps_get_the_keyframe_as_their_last_temporal_target():
     by_frame = {frame: (count, last) for frame, count, last in seen}
     assert by_frame[2] == (1, pytest.approx(0.01))  # the previous frame only
     assert by_frame[5] == (2, pytest.approx(0.06))  # the previous frame, then keyframe 7
+
+
+def test_keyframes_and_anchors_are_warped_along_the_consecutive_flows():
+    plan = make_plan(12, ScheduleConfig(chunk_frames=6))
+    warps = []
+    parts = fake_parts(MemoryStore(), [])
+    plain = parts.warp
+
+    def warp(image, i, j, chained=False):
+        warps.append((i, j, chained))
+        return plain(image, i, j)
+
+    parts.warp = warp
+    execute(plan, parts)
+    assert (6, 0, True) in warps  # keyframe 7 from keyframe 1
+    assert {(3, 6, True), (4, 6, True), (5, 6, True)} <= set(warps)  # the tail's anchor
+    assert all(not chained for i, j, chained in warps if abs(i - j) == 1 and j != 6)
+    assert plan.flow_pairs == tuple(dict.fromkeys(p for s in plan.steps for p in s.flow_pairs()))
+    assert all(b - a == 1 for a, b in plan.flow_pairs)
 
 
 def test_unchunked_shots_are_one_unit_each():
@@ -272,3 +297,26 @@ def test_the_anchor_counts_as_a_temporal_target_for_the_memory_check():
     plan = make_plan(12, ScheduleConfig(chunk_frames=6), offsets=(1, 2))
     assert make_plan(12, ScheduleConfig(), offsets=(1, 2)).most_temporal_targets() == 2
     assert plan.most_temporal_targets() == 3  # a tail frame: offsets 1 and 2, and its keyframe
+
+
+def test_the_flow_warper_chains_consecutive_pairs():
+    from types import SimpleNamespace
+
+    from artvid.rendering.parts import flow_warper
+
+    asked = []
+
+    class Shifts:  # every frame moves one pixel right of the previous one
+        def wait(self, i, j):
+            asked.append((i, j))
+            shift = np.zeros((H, W, 2), np.float32)
+            shift[..., 0] = j - i
+            return SimpleNamespace(flow=shift, reliability=np.ones((H, W), np.float32))
+
+    image = np.random.default_rng(0).random((H, W, 3)).astype(np.float32)
+    warp = flow_warper(Shifts())
+    chained, rel = warp(image, 0, 3, True)
+    assert asked == [(0, 1), (1, 2), (2, 3)]
+    direct, _ = warp(image, 0, 3)
+    np.testing.assert_array_equal(chained, direct)
+    assert rel[:, : W - 3].min() == 1.0 and rel[:, W - 3 :].max() == 0.0

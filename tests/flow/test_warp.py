@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from flow import BORDERS, FlowShapeError, out_of_frame_mask, warp
+from flow import BORDERS, FlowShapeError, chain, out_of_frame_mask, warp
 from tests.helpers import textured_image, translating_clip
 
 
@@ -76,3 +76,55 @@ def test_rejects_bad_inputs():
         warp(img, np.zeros((4, 5, 2), np.int32))
     with pytest.raises(FlowShapeError, match="numeric array"):
         warp(np.zeros((4,), np.uint8), np.zeros((4, 5, 2), np.float32))
+
+
+def _ramp_flow(h, w, scale):
+    """A flow that varies linearly over the frame (bilinear sampling of it is exact)."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.dstack([scale * ys, -scale * xs]).astype(np.float32)
+
+
+def test_chain_of_translations_adds_them_and_multiplies_reliability():
+    h, w = 20, 30
+    rel1, rel2 = np.full((h, w), 0.5, np.float32), np.full((h, w), 0.8, np.float32)
+    first = _constant_flow(h, w, 2, 1)
+    total, rel = chain([(first, rel1), (_constant_flow(h, w, 3, -1), rel2)])
+    inside = ~out_of_frame_mask(total) & ~out_of_frame_mask(first)  # in the frame after every step
+    np.testing.assert_allclose(total[..., 0], 5)
+    np.testing.assert_allclose(total[..., 1], 0)
+    np.testing.assert_allclose(rel[inside], 0.4)
+    assert not rel[~inside].any() and (~inside).any()
+
+
+def test_chain_samples_each_step_where_the_trajectory_is():
+    h, w = 24, 32
+    first, second = _constant_flow(h, w, 1.5, 2.0), _ramp_flow(h, w, 0.05)
+    total, _ = chain([(first, np.ones((h, w), np.float32)), (second, np.ones((h, w), np.float32))])
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    expected = first + np.dstack([0.05 * (ys + 2.0), -0.05 * (xs + 1.5)])
+    inside = ~out_of_frame_mask(first)
+    np.testing.assert_allclose(total[inside], expected[inside], atol=1e-5)
+
+
+def test_chain_warp_matches_warping_step_by_step_in_the_interior():
+    clip = translating_clip(3, 40, 48, 2, 1)
+    total, rel = chain([(_constant_flow(40, 48, 2, 1), np.ones((40, 48), np.float32))] * 2)
+    out = warp(clip[0], total)
+    np.testing.assert_array_equal(out[: 40 - 2, : 48 - 4], clip[2][: 40 - 2, : 48 - 4].astype(np.float32))
+    assert rel[: 40 - 2, : 48 - 4].min() == 1.0
+
+
+def test_chain_is_unreliable_where_a_later_step_is():
+    h, w = 16, 16
+    later = np.ones((h, w), np.float32)
+    later[:, 8:] = 0.0  # the second step's right half is occluded
+    _, rel = chain([(_constant_flow(h, w, 4, 0), np.ones((h, w), np.float32)), (np.zeros((h, w, 2), np.float32), later)])
+    assert rel[:, :3].min() == 1.0 and rel[:, 4:12].max() == 0.0
+
+
+def test_chain_rejects_no_steps_and_mismatched_shapes():
+    with pytest.raises(FlowShapeError):
+        chain([])
+    with pytest.raises(FlowShapeError):
+        chain([(np.zeros((4, 4, 2), np.float32), np.ones((4, 4), np.float32)),
+               (np.zeros((5, 4, 2), np.float32), np.ones((5, 4), np.float32))])
