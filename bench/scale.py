@@ -83,7 +83,8 @@ def main() -> int:
         clip = extract(args.clip, args.frames, args.size, work / "clip")
         common = {"quality": args.quality, "cuts": "0"}  # one continuous shot: no detection
         seconds = {"unchunked": timed_render(clip, args.style, work / "unchunked", cache, **common)}
-        # Flow of the chunked plan (keyframe pairs too) cached first, so neither timed run pays for it.
+        # Flow of the chunked plan cached first (the unchunked render computed it already), so
+        # neither timed run pays for it.
         chunked = make_plan(args.frames, ScheduleConfig(chunk_frames=chunk_frames, cuts="0"))
         FlowCache(cache, clip, None, FlowConfig()).ensure(list(chunked.flow_pairs), progress=False)
         import ray

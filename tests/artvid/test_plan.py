@@ -320,3 +320,11 @@ def test_the_flow_warper_chains_consecutive_pairs():
     direct, _ = warp(image, 0, 3)
     np.testing.assert_array_equal(chained, direct)
     assert rel[:, : W - 3].min() == 1.0 and rel[:, W - 3 :].max() == 0.0
+
+
+@pytest.mark.parametrize("offsets", [(1,), (1, 10)])
+def test_a_chunked_plan_warps_with_no_pair_the_unchunked_plan_lacks(offsets):
+    # So `artvid flow` (which knows nothing of chunks) precomputes every pair a chunked render reads.
+    chunked = make_plan(40, ScheduleConfig(chunk_frames=9, passes=2), offsets)
+    unchunked = make_plan(40, ScheduleConfig(passes=2), offsets)
+    assert set(chunked.flow_pairs) <= set(unchunked.flow_pairs)
