@@ -168,6 +168,7 @@ def compute_flow(
     workers: int | None = None,
     export_dir: PathLike | None = None,
     cuts: str = "auto",
+    scales: str = "auto",
     progress: bool = False,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -181,33 +182,46 @@ def compute_flow(
         export_dir: Also write Ruder-compatible ``.flo``/``.pgm`` files here.
         cuts: Shot cuts as for :func:`render` (``"auto"``, ``"0"``, ``"120,340"``): no flow is
             computed across a cut.
+        scales: The render's ``scales`` (:mod:`artvid.rendering.scales`): flow is computed at
+            every scale's size.
         progress: Show a progress bar on stderr.
         **settings: :class:`artvid.flowcache.FlowConfig` fields (``method``, ``long_term``,
             ``check``, ``params``).
 
     Returns:
-        A JSON-friendly summary: clip, frames, size, pairs, computed, cache, exported_files, seconds.
+        A JSON-friendly summary: clip, frames, size, pairs, computed, cache, exported_files, seconds
+        (of the final scale), and ``scales``: size, pairs, computed and cache of every scale.
     """
     from artvid.errors import ConfigError
     from artvid.flowcache import FlowCache, FlowConfig, default_cache_dir
     from artvid.multipass import ScheduleConfig
     from artvid.rendering.plan import make_plan
+    from artvid.rendering.scales import scale_sides
     from artvid.shots.cuts import resolve_cuts
 
     started = time.perf_counter()
     config = FlowConfig(**settings)
-    cache = FlowCache(Path(cache_dir) if cache_dir else default_cache_dir(), Path(clip), size, config)
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache = FlowCache(root, Path(clip), size, config)
     if cache.info.frame_count < 2:
         raise ConfigError(f"flow needs a clip of at least 2 frames, got {cache.info.frame_count}")
     # The pairs a render with these offsets warps with (its plan is the one place that says so).
-    schedule = ScheduleConfig(cuts=cuts)
+    schedule = ScheduleConfig(cuts=cuts, scales=scales)
     shot_cuts = resolve_cuts(Path(clip), schedule.cuts, cache.info.frame_count)
     pairs = list(make_plan(cache.info.frame_count, schedule, config.long_term, cuts=shot_cuts).flow_pairs)
-    computed = cache.ensure(pairs, workers=workers, progress=progress)
+    final = max(cache.info.height, cache.info.width)
+    below = [FlowCache(root, Path(clip), side, config, cache.clip_hash) for side in scale_sides(schedule.scales, final)[:-1]]
+    scales_done = []
+    for scale in [*below, cache]:
+        scales_done.append({
+            "size": [scale.info.height, scale.info.width], "pairs": len(pairs),
+            "computed": scale.ensure(pairs, workers=workers, progress=progress), "cache": str(scale.dir),
+        })
     exported = cache.export(Path(export_dir), pairs) if export_dir else 0
     return {
         "clip": str(clip), "frames": cache.info.frame_count, "size": [cache.info.height, cache.info.width],
-        "cuts": [c + 1 for c in shot_cuts], "pairs": len(pairs), "computed": computed, "cache": str(cache.dir), "exported_files": exported,
+        "cuts": [c + 1 for c in shot_cuts], "pairs": len(pairs), "computed": scales_done[-1]["computed"],
+        "cache": str(cache.dir), "exported_files": exported, "scales": scales_done,
         "seconds": round(time.perf_counter() - started, 3),
     }
 

@@ -55,6 +55,11 @@ class ScheduleConfig:
             terms, blending) reaches across a cut.
         chunk_frames: Shots longer than this are split into chunks that run in parallel (see
             :mod:`artvid.rendering.segments`); None = no chunks.
+        scales: The sizes the render solves at, smallest first (:mod:`artvid.rendering.scales`):
+            ``"auto"`` (halving down to at most 256 px; one scale up to 256 px), a count, or long
+            sides ``"256,512"``.
+        scale_iterations: Iteration cap per frame of pass 1 at every scale after the first (each
+            frame starts from the scale below, upsampled).
     """
 
     passes: int = setting(1, help="Passes; 2+ adds Ruder's bidirectional blending.", min=1)
@@ -73,6 +78,10 @@ class ScheduleConfig:
         None, help="Split shots longer than this into chunks that can run at the same time (default: no chunks).",
         min=2,
     )
+    scales: str = setting(
+        "auto", help="Scales, smallest first: auto (halve down to 256 px), a count, or long sides like 256,512."
+    )
+    scale_iterations: int = setting(60, help="Iteration cap per frame of pass 1 at scales after the first (balanced preset).", min=1)
 
     def __post_init__(self) -> None:
         for name in ("init", "init_first"):
@@ -83,7 +92,7 @@ class ScheduleConfig:
                 raise ConfigError(f"{name.replace('_', '-')} must be one of {choices}, got {getattr(self, name)!r}") from None
         if self.passes < 1:
             raise ConfigError(f"passes must be at least 1, got {self.passes}")
-        for name in ("iterations_first", "iterations", "pass_iterations"):
+        for name in ("iterations_first", "iterations", "pass_iterations", "scale_iterations"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.init_first not in FRESH_INITS:
@@ -93,6 +102,9 @@ class ScheduleConfig:
         from artvid.shots.cuts import normalise_cuts
 
         object.__setattr__(self, "cuts", normalise_cuts(self.cuts))
+        from artvid.rendering.scales import normalise_scales
+
+        object.__setattr__(self, "scales", normalise_scales(self.scales))
         if self.chunk_frames is not None and (isinstance(self.chunk_frames, bool) or self.chunk_frames < 2):
             raise ConfigError(f"chunk-frames must be at least 2, got {self.chunk_frames!r}")
         if self.temporal_from_pass < 1:

@@ -16,7 +16,7 @@ from artvid.multipass import ScheduleConfig
 @click.argument("clip", type=PATH_IN)
 @flow_options(method="--method")
 # The same shots as the render: no flow is computed across a cut.
-@apply(field_options(ScheduleConfig, "schedule", only=["cuts"]))
+@apply(field_options(ScheduleConfig, "schedule", only=["cuts", "scales"]))
 # The frame size is a FlowCache argument, not a FlowConfig field (the cache key holds it apart).
 @click.option("--size", type=click.IntRange(min=16), default=None, help="Resize frames: long side in pixels (default: native).")
 @run_options("workers", "cache_dir")
@@ -35,11 +35,14 @@ def flow_command(settings, clip: Path, size, workers, cache_dir, export_dir, qui
     setup_logging(quiet)
     summary = artvid.compute_flow(
         clip, size=size, cache_dir=cache_dir, workers=workers, export_dir=export_dir, progress=not quiet,
-        cuts=settings["schedule"]["cuts"], **settings["flow"],
+        cuts=settings["schedule"]["cuts"], scales=settings["schedule"]["scales"], **settings["flow"],
     )
     if as_json:
         echo_json(summary)
     elif not quiet:
+        for scale in summary["scales"][:-1]:
+            note(f"scale {scale['size'][1]}x{scale['size'][0]}: {plural(scale['pairs'], 'pair')} "
+                 f"({scale['computed']} computed) in {scale['cache']}")
         note(
             f"{plural(summary['pairs'], 'pair')} ({summary['computed']} computed) for "
             f"{plural(summary['frames'], 'frame')} in {summary['cache']}"

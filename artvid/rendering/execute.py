@@ -51,6 +51,14 @@ WarpFn = Callable[[np.ndarray, int, int, bool], tuple[np.ndarray, np.ndarray]]
 FreshInitFn = Callable[[int, Init], np.ndarray]
 
 
+class CoarseStart(Protocol):
+    """Starts from the scale below (e.g. :class:`artvid.rendering.scales.CoarseScale`)."""
+
+    def frame(self, frame: int) -> np.ndarray: ...
+
+    def start(self, frame: int, warped: np.ndarray, reliability: np.ndarray) -> np.ndarray: ...
+
+
 @dataclass
 class Parts:
     """What the executor needs from the outside world.
@@ -63,6 +71,8 @@ class Parts:
         store: Where finished frames live; every result goes through it, so a resumed run sees
             exactly what an uninterrupted one saw.
         progress: Told about every frame; silent by default.
+        coarse: The scale below, for the steps of a multi-scale render's later scales that start
+            from it (:attr:`Start.coarse`); None at a render's first (or only) scale.
     """
 
     stylize: StylizeFn
@@ -70,6 +80,7 @@ class Parts:
     fresh_init: FreshInitFn
     store: FrameStore
     progress: Progress = field(default_factory=Silent)
+    coarse: CoarseStart | None = None
 
 
 @dataclass
@@ -133,7 +144,15 @@ def execute(
 
 def _prepare(step: Step, parts: Parts, blend_weight: float) -> tuple[np.ndarray, list[Temporal]]:
     start, store = step.start, parts.store
-    if start.fresh is not None:
+    if start.coarse:
+        if parts.coarse is None:
+            raise MissingInputError(f"frame {step.frame + 1} starts from the scale below, and there is none")
+        if start.result is None:
+            init = parts.coarse.frame(step.frame)
+        else:
+            warped, reliability = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame, step.chained)
+            init = parts.coarse.start(step.frame, warped, reliability)
+    elif start.fresh is not None:
         init = parts.fresh_init(step.frame, start.fresh)
     elif start.neighbour is not None:
         own = store.load(start.result.pass_index, start.result.frame)

@@ -16,7 +16,7 @@ workers ran it or in which order.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from artvid.errors import ConfigError
 from artvid.multipass import ScheduleConfig
@@ -121,6 +121,7 @@ def make_plan(
     offsets: tuple[int, ...] = (1,),
     temporal: bool = True,
     cuts: tuple[int, ...] = (),
+    refine: bool = False,
 ) -> RenderPlan:
     """The plan of a render.
 
@@ -130,6 +131,9 @@ def make_plan(
         offsets: Long-term offsets J of pass 1's temporal targets (1 = the previous frame).
         temporal: False when the temporal weight is 0: no temporal targets and no blending.
         cuts: 0-based first frames of the shots after the first (hard cuts).
+        refine: The plan of a scale above the first in a multi-scale render
+            (:mod:`artvid.rendering.scales`): every step of pass 1 starts from the scale below
+            (:attr:`Start.coarse`) with ``schedule.scale_iterations``.
 
     Returns:
         The plan.
@@ -158,11 +162,24 @@ def make_plan(
             by_pass.setdefault(pass_index, []).extend(steps)
         final.update(shot_final)
     ordered = [entry for p in sorted(by_pass) for entry in by_pass[p]]
+    if refine:
+        ordered = [(unit, _refining(step, schedule) if step.pass_index == 1 else step) for unit, step in ordered]
     steps = tuple(step for _, step in ordered)
     pairs = dict.fromkeys(pair for step in steps for pair in step.flow_pairs())
     return RenderPlan(
         frame_count, max(by_pass), steps, tuple(pairs), schedule.blend_weight, shots,
         tuple(final[f] for f in range(frame_count)), _units(ordered),
+    )
+
+
+def _refining(step: Step, schedule: ScheduleConfig) -> Step:
+    """A pass-1 step at a scale above the first: it starts from the scale below, with the warped
+    detail of its predecessor at this scale when it follows one (``Init.PREV_WARPED``)."""
+    start = step.start
+    detail = start.result if start.warped else None
+    return replace(
+        step, iterations=schedule.scale_iterations, from_scratch=False,
+        start=Start(coarse=True, result=detail, warped=detail is not None),
     )
 
 

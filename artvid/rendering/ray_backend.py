@@ -110,6 +110,7 @@ class RayBackend:
         if device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"on Ray the device is auto, cpu or cuda (Ray assigns each worker its GPU), got {device!r}")
         self.actors: list[Any] = []
+        self._actor_args: Any = None
         self.started = connect(address)
         resources = ray.cluster_resources()
         gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
@@ -141,8 +142,11 @@ class RayBackend:
 
         from artvid.rendering.ray_worker import StylizeWorker
 
-        if self.actors:
+        if self.actors and self._actor_args is worker_args["plan"]:
             return
+        for actor in self.actors:  # started for another plan (the scale below)
+            ray.kill(actor, no_restart=True)
+        self._actor_args = worker_args["plan"]
         # A CPU worker is one core: one torch thread, as many workers as cores.
         resources = {"num_gpus": self.gpus_per_worker, "num_cpus": 0} if self.gpu else {"num_cpus": 1}
         cls = ray.remote(StylizeWorker).options(max_restarts=MAX_RESTARTS, max_task_retries=0, **resources)
@@ -156,7 +160,7 @@ class RayBackend:
 
     def run(
         self, plan: RenderPlan, work: WorkDir, flows: FlowCache | None, stylize_config, styles, seed: int,
-        size: tuple[int, int], progress: Progress, tally: Executed,
+        size: tuple[int, int], progress: Progress, tally: Executed, coarse=None,
     ) -> RayStats:
         """Run every unit of ``plan`` whose frames ``work`` lacks; store each frame as it arrives.
 
@@ -170,6 +174,8 @@ class RayBackend:
             size: ``(height, width)`` of the frames.
             progress: Told about every frame.
             tally: Counts of frames stylized and found stored, added to.
+            coarse: The scale below (:class:`artvid.rendering.scales.CoarseScale`) when ``plan`` is
+                a multi-scale render's later scale; its frames travel to the workers like the rest.
 
         Returns:
             What the workers did (accumulated over calls).
@@ -196,6 +202,8 @@ class RayBackend:
                 return work.load_content(what)
             if kind == "frame":
                 return work.load_frame(what.pass_index, what.frame)
+            if kind == "coarse":
+                return coarse.load(what)
             return entries[what]
 
         inputs = Inputs(load)

@@ -66,6 +66,7 @@ def unit_inputs(unit: Unit) -> list[Hashable]:
     return (
         [("content", f) for f in dict.fromkeys(s.frame for s in unit.steps)]
         + [("frame", r) for r in unit.needs] + [("flow", p) for p in pairs]
+        + [("coarse", s.frame) for s in unit.steps if s.start.coarse]
     )
 
 
@@ -119,7 +120,8 @@ class UnitLoop:
             if ref in self.stored:
                 frames[(ref.pass_index, ref.frame)] = ray.put(self.work.load_frame(ref.pass_index, ref.frame))
         flows = {key[1]: self.inputs.ref(key) for key in keys if key[0] == "flow"}
-        generator = self.backend.actors[actor].run_unit.remote(unit.key, content, frames, flows)
+        coarse = {key[1]: self.inputs.ref(key) for key in keys if key[0] == "coarse"}
+        generator = self.backend.actors[actor].run_unit.remote(unit.key, content, frames, flows, coarse)
         self.running[generator] = (unit, actor)
         self._announce_next(unit)
 

@@ -138,7 +138,7 @@ class StylizeWorker:
         return ray.get_runtime_context().get_node_id()
 
     def run_unit(self, key: str, content: dict[int, Any], frames: dict[tuple[int, int], Any],
-                 flows: dict[tuple[int, int], Any]) -> Iterator[FrameResult]:
+                 flows: dict[tuple[int, int], Any], coarse: dict[int, Any] | None = None) -> Iterator[FrameResult]:
         """Run one unit's steps that ``frames`` does not hold yet, yielding each result as it is done.
 
         Args:
@@ -147,17 +147,21 @@ class StylizeWorker:
             frames: Object refs of finished frames the unit reads (``(pass, frame)``), and of its
                 own frames already stored (those steps are skipped).
             flows: Object refs of the flow-cache entry bytes of the pairs the steps warp with.
+            coarse: Object refs of the scale below's final frames, by 0-based frame, for the steps
+                of a multi-scale render's later scale that start from them.
         """
         import ray
 
         from artvid.rendering.execute import Parts, execute
         from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
         from artvid.rendering.progress import Silent
+        from artvid.rendering.scales import CoarseScale
 
         stylizer = self._load()
         content = dict(zip(content, ray.get(list(content.values()))))
         given = dict(zip(frames, ray.get(list(frames.values()))))
         entries = dict(zip(flows, ray.get(list(flows.values()))))
+        below = dict(zip(coarse or {}, ray.get(list((coarse or {}).values()))))
         content_of = content.__getitem__
         frame_stylizer = FrameStylizer(stylizer, content_of, self.plan, Silent(), self.device)
         results: queue.Queue = queue.Queue()
@@ -175,6 +179,7 @@ class StylizeWorker:
         parts = Parts(
             stylize=stylize, warp=flow_warper(_EntryFlows(entries, self.flow_key)),
             fresh_init=fresh_initializer(content_of, self.seed), store=_UnitStore(given, on_save),
+            coarse=CoarseScale(below.__getitem__, next(iter(content.values())).shape[:2]) if below else None,
         )
 
         def work() -> None:

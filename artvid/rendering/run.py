@@ -7,7 +7,9 @@ callables, the flow package sees arrays.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -26,12 +28,16 @@ from artvid.rendering.execute import Executed, Parts, execute
 from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
 from artvid.rendering.plan import Ref, RenderPlan, make_plan
 from artvid.rendering.progress import Progress, Silent
+from artvid.rendering.scales import CoarseScale, scale_sides
 from artvid.shots.cuts import format_cuts, resolve_cuts
+from artvid.video import VideoInfo
 from artvid.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
 
 WORK_FORMAT = 1
+SCALES_DIR = "scales"
+"""Where a multi-scale render keeps each scale's work directory, under its own."""
 _HEAL_ATTEMPTS = 3
 """How often a render recomputes frames found damaged while it runs before giving up."""
 
@@ -99,10 +105,11 @@ class RenderSummary:
         return dict(self.__dict__)
 
 
-def plan_render(frame_count: int, config: RenderConfig, cuts: tuple[int, ...] = ()) -> RenderPlan:
-    """The plan of a render of ``frame_count`` frames with ``config`` and 0-based ``cuts``."""
+def plan_render(frame_count: int, config: RenderConfig, cuts: tuple[int, ...] = (), refine: bool = False) -> RenderPlan:
+    """The plan of a render of ``frame_count`` frames with ``config`` and 0-based ``cuts`` (of a
+    multi-scale render's scale above the first with ``refine``)."""
     return make_plan(
-        frame_count, config.schedule, config.flow.long_term, config.stylize.temporal_weight > 0, cuts
+        frame_count, config.schedule, config.flow.long_term, config.stylize.temporal_weight > 0, cuts, refine
     )
 
 
@@ -142,10 +149,11 @@ def render(
         raise ConfigError("at least one style image is needed")
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
+    sides = scale_sides(config.schedule.scales, max(info.height, info.width))
     cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
     if cuts and config.schedule.cuts != "auto":  # detection reports what it found itself
         logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
-    plan = plan_render(info.frame_count, config, cuts)
+    scales = [_Scale(side, config, info, cuts, clip, index > 0) for index, side in enumerate(sides)]
     style_frames = [images.load_image(path) for path in styles]
     # On Ray the workers resolve their device (this machine may have no GPU, its workers may).
     device = resolve_device(options.device) if options.backend == "local" else None
@@ -162,31 +170,125 @@ def render(
     from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights
-    # file, the frame may not fit in memory, and the first frame (always started from scratch)
-    # may be too small for the levels. (On Ray, the workers load the weights and check their
-    # memory once the flow is computed: see ray_backend.)
+    # file, the frame may not fit in memory (the last scale is the largest), and the first frame
+    # (always started from scratch) may be too small for the levels. (On Ray, the workers load
+    # the weights and check their memory once the flow is computed: see ray_backend.)
+    stylizer = None
     if device is not None:
-        check_memory(info.height, info.width, config.stylize, device, plan.most_temporal_targets())
+        check_memory(info.height, info.width, config.stylize, device, max(s.plan.most_temporal_targets() for s in scales))
         stylizer = Stylizer(config.stylize, style_frames, device=device)
-    coarse_to_fine_sizes(info.height, info.width, config.stylize.coarse_to_fine)
+    first = scales[0].info
+    coarse_to_fine_sizes(first.height, first.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or default_work_dir(output)
     check_not_input(work_path, [clip, *styles])
-    with _ray_backend(options) as backend, WorkDir(work_path, manifest, fresh=options.fresh) as work:
-        _heal(work, plan)
-        _extract_content(clip, config, info.frame_count, work)
-        if backend is None:
-            done, frame_stylizer = _execute(clip, config, options, plan, stylizer, work, clip_hash, device)
-            iterations, losses, workers = frame_stylizer.iterations, frame_stylizer.losses, {"local": done.stylized}
+    with _ray_backend(options) as backend:
+        if len(scales) == 1:
+            with WorkDir(work_path, manifest, fresh=options.fresh) as work:
+                done, device, iterations, losses, workers = _render_scale(
+                    scales[0], work, None, backend, clip, config, options, style_frames, stylizer, clip_hash, device
+                )
+                write_output(clip, output, info, work, scales[0].plan.final)
         else:
-            done, stats = _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info)
-            device, iterations, losses, workers = stats.device, stats.iterations, stats.losses, stats.workers
-        write_output(clip, output, info, work, plan.final)
+            done, device, iterations, losses, workers = _render_scales(
+                scales, work_path, manifest, backend, clip, output, config, options, style_frames, stylizer,
+                clip_hash, device,
+            )
     return RenderSummary(
-        output=str(output), work_dir=str(work.path), device=str(device), frames=info.frame_count,
-        passes=plan.passes, size=[info.height, info.width],
+        output=str(output), work_dir=str(work_path), device=str(device), frames=info.frame_count,
+        passes=scales[-1].plan.passes, size=[info.height, info.width],
         seconds=round(time.perf_counter() - started, 3), iterations=iterations,
         frames_stylized=done.stylized, frames_resumed=done.resumed, losses=losses, workers=workers,
     )
+
+
+class _Scale:
+    """One scale of a render: its size, its config (``size`` set to it) and its plan."""
+
+    def __init__(self, side: int, config: RenderConfig, final: VideoInfo, cuts: tuple[int, ...], clip: Path,
+                 refine: bool) -> None:
+        self.side = side
+        self.refine = refine
+        self.config = dataclasses.replace(config, size=side) if side != max(final.height, final.width) else config
+        self.info = final if self.config is config else video.probe(clip, size=side, upscale=config.upscale)
+        self.plan = plan_render(final.frame_count, self.config, cuts, refine)
+
+
+def _render_scale(scale: _Scale, work: WorkDir, coarse, backend, clip, config, options, style_frames, stylizer,
+                  clip_hash, device):
+    """Run one scale's plan in ``work``: (executed, device, iterations, losses, frames per worker)."""
+    _heal(work, scale.plan)
+    _extract_content(clip, scale.config, scale.info.frame_count, work)
+    if backend is None:
+        done, frame_stylizer = _execute(clip, scale.config, options, scale.plan, stylizer, work, clip_hash, device, coarse)
+        return done, device, frame_stylizer.iterations, frame_stylizer.losses, {"local": done.stylized}
+    done, stats = _execute_on_ray(backend, clip, scale.config, options, scale.plan, style_frames, work, clip_hash,
+                                  scale.info, coarse)
+    return done, stats.device, stats.iterations, stats.losses, stats.workers
+
+
+def _render_scales(scales, work_path, manifest, backend, clip, output, config, options, style_frames, stylizer,
+                   clip_hash, device):
+    """A multi-scale render: every scale in its own work directory under ``work_path/scales``,
+    named by its long side and a digest of everything its frames depend on (the scales below
+    included), so a changed setting starts a new one and raising the final size reuses the rest."""
+    root_manifest = {key: manifest[key] for key in ("format", "clip_sha256", "styles_sha256")}
+    root_manifest["scales"] = "each in scales/"
+    done, iterations, losses, workers = Executed(), 0, {}, {}
+    with WorkDir(work_path, root_manifest, fresh=options.fresh) as root:
+        if options.fresh:
+            _remove_scale_dirs(root.path / SCALES_DIR)
+        below: tuple[WorkDir, _Scale] | None = None
+        digest = None
+        for number, scale in enumerate(scales, 1):
+            scale_manifest = {
+                **manifest, "frame_size": [scale.info.height, scale.info.width],
+                "config": _scale_manifest_config(config, scale.refine), "below": digest,
+            }
+            digest = hashlib.sha256(json.dumps(scale_manifest, sort_keys=True).encode()).hexdigest()[:12]
+            logger.info("scale %d of %d: %d x %d px", number, len(scales), scale.info.width, scale.info.height)
+            work = WorkDir(root.path / SCALES_DIR / f"{scale.side}px-{digest}", scale_manifest)
+            coarse = None
+            if below is not None:
+                below_work, below_scale = below
+                finals = below_scale.plan.final
+                coarse = CoarseScale(lambda f, w=below_work, r=finals: w.load_frame(r[f].pass_index, r[f].frame),
+                                     (scale.info.height, scale.info.width))
+            try:
+                scale_done, device, its, losses, by_worker = _render_scale(
+                    scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device
+                )
+            except BaseException:
+                work.close()
+                if below is not None:
+                    below[0].close()
+                raise
+            done.stylized += scale_done.stylized
+            done.resumed += scale_done.resumed
+            iterations += its
+            for name, count in by_worker.items():
+                workers[name] = workers.get(name, 0) + count
+            if below is not None:
+                below[0].close()
+            below = (work, scale)
+        work, scale = below
+        try:
+            write_output(clip, output, scale.info, work, scale.plan.final)
+        finally:
+            work.close()
+    return done, device, iterations, losses, workers
+
+
+def _remove_scale_dirs(folder: Path) -> None:
+    """``--fresh``: remove the scales' work directories (only folders that are artvid's)."""
+    import shutil
+
+    from artvid.workdir import is_work_dir
+
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and is_work_dir(child):
+            shutil.rmtree(child)
 
 
 @contextlib.contextmanager
@@ -204,7 +306,7 @@ def _ray_backend(options: RunOptions) -> Iterator[Any]:
         backend.close()
 
 
-def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info):
+def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info, coarse=None):
     progress = options.progress or Silent()
     cache = _flow_cache(clip, config, options, clip_hash) if plan.flow_pairs else None
     progress.start(plan)
@@ -212,7 +314,7 @@ def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, cl
     try:
         _healing(work, plan, lambda: backend.run(
             plan, work, cache, config.stylize, style_frames, config.schedule.seed, (info.height, info.width),
-            progress, tally,
+            progress, tally, coarse,
         ))
     finally:
         progress.close()
@@ -240,7 +342,7 @@ def _healing(work: WorkDir, plan: RenderPlan, run) -> None:
         break
 
 
-def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> tuple[Executed, FrameStylizer]:
+def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coarse=None) -> tuple[Executed, FrameStylizer]:
     progress = options.progress or Silent()
     frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
     flows = None
@@ -249,6 +351,7 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device) -> 
     parts = Parts(
         stylize=frame_stylizer, warp=flow_warper(flows) if flows is not None else _no_flow,
         fresh_init=fresh_initializer(work.load_content, config.schedule.seed), store=work, progress=progress,
+        coarse=coarse,
     )
     try:
         progress.start(plan)
@@ -289,9 +392,23 @@ def _no_flow(image, i, j, chained=False):
 
 def _manifest_config(config: RenderConfig) -> dict[str, Any]:
     # The number of passes does not change what a pass computes, so a render may be continued
-    # with more passes and reuse every finished one.
+    # with more passes and reuse every finished one. A one-scale render reads no scale setting.
     described = to_dict(config)
-    described["schedule"].pop("passes")
+    for name in ("passes", "scales", "scale_iterations"):
+        described["schedule"].pop(name)
+    return described
+
+
+def _scale_manifest_config(config: RenderConfig, refine: bool) -> dict[str, Any]:
+    """What a multi-scale render's scale depends on besides its frame size and the scale below:
+    a refining scale starts from the final pass of the scale below, so the passes count there."""
+    described = to_dict(config)
+    for name in ("size", "upscale"):
+        described.pop(name)
+    described["schedule"].pop("scales")
+    if not refine:
+        for name in ("passes", "scale_iterations"):
+            described["schedule"].pop(name)
     return described
 
 

@@ -28,12 +28,16 @@ class Start:
       frame's own previous-pass result).
     * ``result`` and ``neighbour`` set: Ruder's blend of the frame's previous-pass result with the
       neighbour of this sweep warped onto it.
+    * ``coarse`` set: the scale below's final result of this frame, upsampled, plus, with
+      ``result`` set (warped), the finer detail of that result where its warp is reliable
+      (:class:`artvid.rendering.scales.CoarseScale`).
     """
 
     fresh: Init | None = None
     result: Ref | None = None
     warped: bool = False
     neighbour: Ref | None = None
+    coarse: bool = False
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,22 @@ class TestRay:
         assert summary.iterations == case.local.iterations and summary.device == "cpu"
 
     @pytest.mark.slow
+    def test_a_multi_scale_render_gives_the_local_frames(self, case):
+        # The second scale's steps start from the first scale's frames, which travel to the workers.
+        config = build_config(schedule={**SCHEDULE, "scales": "32,40", "scale_iterations": 2}, size=None)
+        runs = {}
+        for name, backend in (("ms-local", {}), ("ms-ray", {"backend": "ray", "ray_workers": 2})):
+            runs[name] = render(case.clip, [case.style], case.folder / f"out-{name}", config, case.options(name, **backend))
+        frames = {
+            name: {str(p.relative_to(case.folder / f"work-{name}")): p.read_bytes()
+                   for p in sorted((case.folder / f"work-{name}" / "scales").rglob("pass*/*.png"))}
+            for name in runs
+        }
+        assert len(frames["ms-local"]) == 2 * 15 and frames["ms-ray"] == frames["ms-local"]
+        assert case.frames("ms-ray") == case.frames("ms-local")
+        assert runs["ms-ray"].frames_stylized == 30
+
+    @pytest.mark.slow
     def test_a_worker_killed_mid_unit_changes_nothing(self, case, fault_file, caplog):
         fault_file.write_text("2")  # the first worker to start its 2nd frame exits
         summary = case.render("killed-worker", backend="ray", ray_workers=2)

@@ -1,0 +1,140 @@
+"""Multi-scale rendering: the scales, the refining plan, the coarse start, and renders that
+resume and reuse finished scales (tiny frames, real VGG19 weights and OpenCV flow)."""
+
+import numpy as np
+import pytest
+
+from artvid import images
+from artvid.config import build_config
+from artvid.errors import ConfigError
+from artvid.multipass import ScheduleConfig
+from artvid.rendering import RunOptions, make_plan, render
+from artvid.rendering.scales import CoarseScale, normalise_scales, scale_sides
+from artvid.stylize import Stylizer
+
+FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1, "scale_iterations": 2}
+
+
+def options(tmp_path, **kwargs):
+    return RunOptions(device="cpu", workers=1, cache_dir=tmp_path / "cache", **kwargs)
+
+
+def frames(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
+
+
+def scale_dir(out, side):
+    (found,) = sorted((out / ".artvid-work" / "scales").glob(f"{side}px-*"))
+    return found
+
+
+@pytest.mark.parametrize("text, final, sides", [
+    ("auto", 256, (256,)), ("auto", 257, (129, 257)), ("auto", 512, (256, 512)), ("auto", 1920, (240, 480, 960, 1920)),
+    ("auto", 4096, (256, 512, 1024, 2048, 4096)),
+    ("1", 1920, (1920,)), ("3", 1024, (256, 512, 1024)), ("2", 75, (38, 75)),
+    ("256,512", 1024, (256, 512, 1024)), ("256,1024", 1024, (256, 1024)), (" 64, 128 ", 128, (64, 128)),
+])
+def test_scale_sides(text, final, sides):
+    assert scale_sides(text, final) == sides
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0", "between 1 and"), ("7", "between 1 and"), ("512,256", "ascending"), ("16,64", "at least 32"),
+    ("big", "expected scales"), ("", "expected scales"), ("1,", "expected scales"), (True, "expected scales"),
+])
+def test_bad_scales_are_refused(text, message):
+    with pytest.raises(ConfigError, match=message):
+        normalise_scales(text)
+
+
+def test_scales_beyond_the_render_size_are_refused():
+    with pytest.raises(ConfigError, match="up to the render's long side 512"):
+        scale_sides("256,1024", 512)
+    with pytest.raises(ConfigError, match="use fewer scales"):
+        scale_sides("4", 128)
+    with pytest.raises(ConfigError, match="scale-iterations"):
+        ScheduleConfig(scale_iterations=0)
+
+
+def test_a_refining_plan_starts_pass_one_from_the_scale_below():
+    schedule = ScheduleConfig(passes=2, scale_iterations=7, cuts="0")
+    plain, refined = make_plan(6, schedule, cuts=(3,)), make_plan(6, schedule, cuts=(3,), refine=True)
+    first_pass = refined.pass_steps(1)
+    assert all(s.start.coarse and s.iterations == 7 and not s.from_scratch for s in first_pass)
+    # A shot's first frame has no predecessor: the upsampled coarse result alone.
+    assert [s.start.result for s in first_pass if s.frame in (0, 3)] == [None, None]
+    assert all(s.start.result.frame == s.frame - 1 and s.start.warped for s in first_pass if s.frame not in (0, 3))
+    assert [s.temporal for s in first_pass] == [s.temporal for s in plain.pass_steps(1)]
+    assert refined.pass_steps(2) == plain.pass_steps(2)
+    assert refined.flow_pairs == plain.flow_pairs
+
+
+def test_the_coarse_start_adds_the_warped_detail_where_the_flow_is_reliable():
+    rng = np.random.default_rng(0)
+    coarse = rng.integers(0, 256, (8, 10, 3), dtype=np.uint8)
+    scale = CoarseScale(lambda frame: coarse, (16, 20))
+    up = scale.frame(0)
+    assert up.shape == (16, 20, 3) and up.dtype == np.float32
+    warped = rng.random((16, 20, 3)).astype(np.float32)
+    np.testing.assert_allclose(scale.start(0, warped, np.zeros((16, 20), np.float32)), up)
+    # A flat warped image has no detail above the coarse scale: nothing is added.
+    np.testing.assert_allclose(scale.start(0, np.full((16, 20, 3), 0.3, np.float32), np.ones((16, 20), np.float32)), up,
+                               atol=1e-5)
+    reliable = scale.start(0, warped, np.ones((16, 20), np.float32))
+    assert np.abs(reliable - up).mean() > 0.05  # the fine detail of the warped frame is there
+
+
+@pytest.fixture
+def big_clip(make_clip):
+    return make_clip(frames=3, height=48, width=64, name="big")
+
+
+def test_the_first_scale_equals_a_one_scale_render_at_its_size(tmp_path, style, big_clip):
+    two = render(big_clip, [style], tmp_path / "two", build_config(schedule={**FAST, "scales": "32,64"}),
+                 options(tmp_path))
+    render(big_clip, [style], tmp_path / "one", build_config(schedule={**FAST, "scales": "1"}, size=32),
+           options(tmp_path))
+    assert frames(scale_dir(tmp_path / "two", 32) / "pass1") == frames(tmp_path / "one" / ".artvid-work" / "pass1")
+    assert sorted(frames(tmp_path / "two")) == ["000001.png", "000002.png", "000003.png"]
+    assert two.size == [48, 64] and two.frames_stylized == 6
+    final = sorted((scale_dir(tmp_path / "two", 64) / "pass1").glob("*.png"))
+    written = sorted((tmp_path / "two").glob("*.png"))
+    assert all(np.array_equal(images.load_image(a), images.load_image(b)) for a, b in zip(final, written))
+
+
+def test_an_interrupted_multi_scale_render_resumes_to_the_same_frames(tmp_path, style, big_clip, monkeypatch):
+    config = build_config(schedule={**FAST, "scales": "32,64", "passes": 2})
+    render(big_clip, [style], tmp_path / "a", config, options(tmp_path))
+    real, calls = Stylizer.stylize, {"n": 0}
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 8:  # the second scale's pass 1, frame 2
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stylizer, "stylize", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        render(big_clip, [style], tmp_path / "b", config, options(tmp_path))
+    monkeypatch.setattr(Stylizer, "stylize", real)
+    summary = render(big_clip, [style], tmp_path / "b", config, options(tmp_path))
+    assert (summary.frames_resumed, summary.frames_stylized) == (7, 5)
+    for side in (32, 64):
+        for p in (1, 2):
+            assert frames(scale_dir(tmp_path / "b", side) / f"pass{p}") == frames(scale_dir(tmp_path / "a", side) / f"pass{p}")
+    assert frames(tmp_path / "b") == frames(tmp_path / "a")
+
+
+def test_raising_the_final_size_reuses_the_finished_scales(tmp_path, style, make_clip):
+    clip = make_clip(frames=2, height=60, width=80, name="wide")
+    out = tmp_path / "out"
+    render(clip, [style], out, build_config(schedule={**FAST, "scales": "2"}, size=64), options(tmp_path))
+    before = {side: frames(scale_dir(out, side) / "pass1") for side in (32, 64)}
+    summary = render(clip, [style], out, build_config(schedule={**FAST, "scales": "32,64"}, size=80), options(tmp_path))
+    assert (summary.frames_resumed, summary.frames_stylized) == (4, 2)
+    assert {side: frames(scale_dir(out, side) / "pass1") for side in (32, 64)} == before
+    assert len(frames(scale_dir(out, 80) / "pass1")) == 2
+    # Another budget at the scales above the first starts new ones; the first is kept.
+    again = render(clip, [style], out, build_config(schedule={**FAST, "scales": "32,64", "scale_iterations": 3}, size=80),
+                   options(tmp_path))
+    assert (again.frames_resumed, again.frames_stylized) == (2, 4)
