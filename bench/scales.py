@@ -50,6 +50,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--quality", default="balanced")
     parser.add_argument("--scales", default="auto", help="The multi-scale setting to measure (default: the default).")
+    parser.add_argument("--scale-iterations", type=int, default=None, help="Override the preset's budget above the first scale.")
     parser.add_argument("--work", type=Path, default=None, help="Keep the renders here (default: a temporary folder).")
     parser.add_argument("--still", type=Path, default=None, help="Write the middle frame of both side by side here.")
     parser.add_argument("--json", type=Path, default=None)
@@ -61,10 +62,11 @@ def main() -> int:
         write_frames(clip, video.iter_frames(args.clip, size=args.size, stop=args.frames))
         sides = scale_sides(args.scales, args.size)
         seconds = {}
+        extra = {} if args.scale_iterations is None else {"scale_iterations": args.scale_iterations}
         for name, scales in (("direct", "1"), ("multi", args.scales)):
             started = time.perf_counter()
             artvid.render(clip, args.style, f"{work / name}/", device="cpu", cache_dir=work / "cache",
-                          quality=args.quality, cuts="0", scales=scales)
+                          quality=args.quality, cuts="0", scales=scales, **extra)
             seconds[name] = time.perf_counter() - started
         outputs = [work / "direct", work / "multi"]
         names = ("direct", "multi")
