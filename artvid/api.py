@@ -168,7 +168,7 @@ def compute_flow(
     workers: int | None = None,
     export_dir: PathLike | None = None,
     cuts: str = "auto",
-    scales: str = "auto",
+    scales: str | None = None,
     progress: bool = False,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -182,8 +182,8 @@ def compute_flow(
         export_dir: Also write Ruder-compatible ``.flo``/``.pgm`` files here.
         cuts: Shot cuts as for :func:`render` (``"auto"``, ``"0"``, ``"120,340"``): no flow is
             computed across a cut.
-        scales: The render's ``scales`` (:mod:`artvid.rendering.scales`): flow is computed at
-            every scale's size.
+        scales: The render's ``scales`` (:mod:`artvid.rendering.scales`; None = the render's
+            default): flow is computed at every scale's size.
         progress: Show a progress bar on stderr.
         **settings: :class:`artvid.flowcache.FlowConfig` fields (``method``, ``long_term``,
             ``check``, ``params``).
@@ -206,7 +206,7 @@ def compute_flow(
     if cache.info.frame_count < 2:
         raise ConfigError(f"flow needs a clip of at least 2 frames, got {cache.info.frame_count}")
     # The pairs a render with these offsets warps with (its plan is the one place that says so).
-    schedule = ScheduleConfig(cuts=cuts, scales=scales)
+    schedule = ScheduleConfig(cuts=cuts, **({} if scales is None else {"scales": scales}))
     shot_cuts = resolve_cuts(Path(clip), schedule.cuts, cache.info.frame_count)
     pairs = list(make_plan(cache.info.frame_count, schedule, config.long_term, cuts=shot_cuts).flow_pairs)
     final = max(cache.info.height, cache.info.width)

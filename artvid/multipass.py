@@ -56,8 +56,8 @@ class ScheduleConfig:
         chunk_frames: Shots longer than this are split into chunks that run in parallel (see
             :mod:`artvid.rendering.segments`); None = no chunks.
         scales: The sizes the render solves at, smallest first (:mod:`artvid.rendering.scales`):
-            ``"auto"`` (halving down to at most 256 px; one scale up to 256 px), a count, or long
-            sides ``"256,512"``.
+            ``"1"`` (the default: one scale, a direct render), ``"auto"`` (halving down to at
+            most 256 px), a count, or long sides ``"256,512"``.
         scale_iterations: Iteration cap per frame of pass 1 at every scale after the first (each
             frame starts from the scale below, upsampled).
     """
@@ -79,7 +79,7 @@ class ScheduleConfig:
         min=2,
     )
     scales: str = setting(
-        "auto", help="Scales, smallest first: auto (halve down to 256 px), a count, or long sides like 256,512."
+        "1", help="Scales, smallest first: 1 = direct; auto (halve down to 256 px), a count, or long sides like 256,512."
     )
     scale_iterations: int = setting(60, help="Iteration cap per frame of pass 1 at scales after the first (balanced preset).", min=1)
 

@@ -173,8 +173,8 @@ def make_plan(
 
 
 def _refining(step: Step, schedule: ScheduleConfig) -> Step:
-    """A pass-1 step at a scale above the first: it starts from the scale below, with the warped
-    detail of its predecessor at this scale when it follows one (``Init.PREV_WARPED``)."""
+    """A pass-1 step at a scale above the first: it starts from the scale below, and from its
+    warped predecessor at this scale where that is reliable, when it follows one (``Init.PREV_WARPED``)."""
     start = step.start
     detail = start.result if start.warped else None
     return replace(

@@ -9,15 +9,20 @@ smaller budget (``ScheduleConfig.scale_iterations``), with flow, reliability, te
 blending at its own size. The style image follows the scale (it is resized to the frame's area),
 so the strokes keep their size relative to the frame.
 
-A refining frame that follows its warped predecessor starts from
-``up(coarse) + c ⊙ (w − up(down(w)))``: the coarse scale's result of the frame itself for
-everything the coarse scale resolves, and, where the flow is reliable (c), the finer detail of
-the previous frame at this scale, warped (w): the strokes this scale already painted move with
-the scene instead of being painted anew on every frame.
+A refining frame that follows its warped predecessor starts from ``c ⊙ w + (1 − c) ⊙ up(coarse)``:
+where the flow is reliable (c), the previous frame at this scale, warped (w), as a direct render
+starts, so the strokes this scale already painted (and every correction it made to the scale
+below) move with the scene; where it is not (disoccluded, or out of frame), the coarse scale's
+own result for this frame, already painted, instead of a direct render's mean colour. (A first
+design took the low frequencies from the coarse scale everywhere, ``up(coarse) + c ⊙ (w −
+up(down(w)))``: every frame then undid what the previous one had corrected, and the refining
+frames flickered: 1.7× a direct render's warping error in bench/scales.py.)
 
-``--scales`` takes ``auto`` (the default: as many scales, each half the next, as bring the
-smallest one to at most :data:`AUTO_BASE` px; one scale up to that size, a direct render), a count ``N`` (``N`` scales, each half the next), or the long sides themselves
-(``256,512``; the final size is added when missing).
+``--scales`` takes ``1`` (the default: a direct render), ``auto`` (as many scales, each half the
+next, as bring the smallest one to at most :data:`AUTO_BASE` px; one scale up to that size), a
+count ``N`` (``N`` scales, each half the next), or the long sides themselves (``256,512``; the
+final size is added when missing). ``1`` stays the default until ``bench/scales.py`` shows the
+multi-scale render matching a direct one's loss and stability (see bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -108,13 +113,6 @@ def upsample(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC), 0.0, 1.0).astype(np.float32)
 
 
-def downsample(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``image`` ``(H, W, 3) float32`` reduced to ``(height, width)`` by area averaging."""
-    import cv2
-
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
 class CoarseScale:
     """The scale below the one being solved, as a refining frame's start needs it.
 
@@ -132,9 +130,7 @@ class CoarseScale:
         return upsample(self.load(frame).astype(np.float32) / 255.0, *self.size)
 
     def start(self, frame: int, warped: np.ndarray, reliability: np.ndarray) -> np.ndarray:
-        """``up(coarse) + c ⊙ (w − up(down(w)))``: the coarse result of ``frame`` with the detail
-        of ``warped`` (this scale's previous frame, warped) added where the flow is reliable."""
-        coarse = self.load(frame).astype(np.float32) / 255.0
-        low = upsample(downsample(warped, *coarse.shape[:2]), *self.size)
-        start = upsample(coarse, *self.size) + reliability[..., None] * (warped - low)
-        return np.clip(start, 0.0, 1.0).astype(np.float32)
+        """``c ⊙ w + (1 − c) ⊙ up(coarse)``: ``warped`` (this scale's previous frame, warped) where
+        its flow is reliable, the upsampled coarse result of ``frame`` where it is not."""
+        c = reliability[..., None].astype(np.float32)
+        return (c * warped + (1.0 - c) * self.frame(frame)).astype(np.float32)

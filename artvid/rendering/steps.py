@@ -28,9 +28,9 @@ class Start:
       frame's own previous-pass result).
     * ``result`` and ``neighbour`` set: Ruder's blend of the frame's previous-pass result with the
       neighbour of this sweep warped onto it.
-    * ``coarse`` set: the scale below's final result of this frame, upsampled, plus, with
-      ``result`` set (warped), the finer detail of that result where its warp is reliable
-      (:class:`artvid.rendering.scales.CoarseScale`).
+    * ``coarse`` set: the scale below's final result of this frame, upsampled; with ``result``
+      set (warped), that result warped where its flow is reliable and the upsampled coarse
+      result only where it is not (:class:`artvid.rendering.scales.CoarseScale`).
     """
 
     fresh: Init | None = None

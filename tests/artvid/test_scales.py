@@ -69,19 +69,21 @@ def test_a_refining_plan_starts_pass_one_from_the_scale_below():
     assert refined.flow_pairs == plain.flow_pairs
 
 
-def test_the_coarse_start_adds_the_warped_detail_where_the_flow_is_reliable():
+def test_the_coarse_start_takes_the_warped_frame_where_the_flow_is_reliable():
     rng = np.random.default_rng(0)
     coarse = rng.integers(0, 256, (8, 10, 3), dtype=np.uint8)
     scale = CoarseScale(lambda frame: coarse, (16, 20))
     up = scale.frame(0)
     assert up.shape == (16, 20, 3) and up.dtype == np.float32
+    np.testing.assert_allclose(up[::2, ::2].mean(), coarse.mean() / 255, atol=0.02)
     warped = rng.random((16, 20, 3)).astype(np.float32)
     np.testing.assert_allclose(scale.start(0, warped, np.zeros((16, 20), np.float32)), up)
-    # A flat warped image has no detail above the coarse scale: nothing is added.
-    np.testing.assert_allclose(scale.start(0, np.full((16, 20, 3), 0.3, np.float32), np.ones((16, 20), np.float32)), up,
-                               atol=1e-5)
-    reliable = scale.start(0, warped, np.ones((16, 20), np.float32))
-    assert np.abs(reliable - up).mean() > 0.05  # the fine detail of the warped frame is there
+    np.testing.assert_allclose(scale.start(0, warped, np.ones((16, 20), np.float32)), warped)
+    half = np.zeros((16, 20), np.float32)
+    half[:, 10:] = 1.0  # the right half reliable
+    mixed = scale.start(0, warped, half)
+    np.testing.assert_allclose(mixed[:, :10], up[:, :10])
+    np.testing.assert_allclose(mixed[:, 10:], warped[:, 10:])
 
 
 @pytest.fixture
