@@ -193,3 +193,20 @@ def join_shots(segments) -> tuple[list[np.ndarray], tuple[int, ...]]:
             cuts.append(len(frames))
         frames.extend(segment)
     return frames, tuple(cuts)
+
+
+def interrupt_stylizer_at(monkeypatch, call: int):
+    """Make the ``call``-th :meth:`artvid.stylize.Stylizer.stylize` call raise KeyboardInterrupt
+    (as Ctrl-C would); returns a function that puts the real method back."""
+    from artvid.stylize import Stylizer
+
+    real, calls = Stylizer.stylize, {"n": 0}
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stylizer, "stylize", interrupted)
+    return lambda: monkeypatch.setattr(Stylizer, "stylize", real)

@@ -14,7 +14,7 @@ from artvid.multipass import Init
 from artvid.rendering import RunOptions, render
 from artvid.rendering.parts import flow_warper
 from artvid.stylize import Stylizer
-from tests.helpers import render_pairs, translating_clip, write_clip_with_audio, write_frame_folder
+from tests.helpers import interrupt_stylizer_at, render_pairs, translating_clip, write_clip_with_audio, write_frame_folder
 
 FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1}
 
@@ -44,19 +44,10 @@ def test_resume_after_interruption_gives_the_same_frames(tmp_path, style, clip, 
     render(clip, [style], tmp_path / "a", config, options(tmp_path))
     expected = {p: work_frames(tmp_path / "a" / ".artvid-work", p) for p in (1, 2)}
 
-    real = Stylizer.stylize
-    calls = {"n": 0}
-
-    def interrupted(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 6:  # pass 2, second frame (frame 3 of 4)
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Stylizer, "stylize", interrupted)
+    restore = interrupt_stylizer_at(monkeypatch, 6)  # pass 2, second frame (frame 3 of 4)
     with pytest.raises(KeyboardInterrupt):
         render(clip, [style], tmp_path / "b", config, options(tmp_path))
-    monkeypatch.setattr(Stylizer, "stylize", real)
+    restore()
     summary = render(clip, [style], tmp_path / "b", config, options(tmp_path))
     assert summary.frames_resumed == 5 and summary.frames_stylized == 3
     for p in (1, 2):

@@ -10,7 +10,7 @@ from artvid.errors import ConfigError
 from artvid.multipass import ScheduleConfig
 from artvid.rendering import RunOptions, make_plan, render
 from artvid.rendering.scales import CoarseScale, normalise_scales, scale_sides
-from artvid.stylize import Stylizer
+from tests.helpers import interrupt_stylizer_at
 
 FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1, "scale_iterations": 2}
 
@@ -107,18 +107,10 @@ def test_the_first_scale_equals_a_one_scale_render_at_its_size(tmp_path, style, 
 def test_an_interrupted_multi_scale_render_resumes_to_the_same_frames(tmp_path, style, big_clip, monkeypatch):
     config = build_config(schedule={**FAST, "scales": "32,64", "passes": 2})
     render(big_clip, [style], tmp_path / "a", config, options(tmp_path))
-    real, calls = Stylizer.stylize, {"n": 0}
-
-    def interrupted(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 8:  # the second scale's pass 1, frame 2
-            raise KeyboardInterrupt
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Stylizer, "stylize", interrupted)
+    restore = interrupt_stylizer_at(monkeypatch, 8)  # the second scale's pass 1, frame 2
     with pytest.raises(KeyboardInterrupt):
         render(big_clip, [style], tmp_path / "b", config, options(tmp_path))
-    monkeypatch.setattr(Stylizer, "stylize", real)
+    restore()
     summary = render(big_clip, [style], tmp_path / "b", config, options(tmp_path))
     assert (summary.frames_resumed, summary.frames_stylized) == (7, 5)
     for side in (32, 64):
