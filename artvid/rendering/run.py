@@ -20,7 +20,7 @@ from typing import Any, Literal
 from artvid import images, video
 from artvid.config import RenderConfig, to_dict
 from artvid.device import resolve_device
-from artvid.errors import ConfigError, DamagedFrameError
+from artvid.errors import ConfigError, DamagedFrameError, WorkDirError
 from artvid.flowcache import FlowCache, default_cache_dir
 from artvid.rendering.assemble import check_output, default_work_dir, write_output
 from artvid.outputs import check_not_input
@@ -234,7 +234,7 @@ def _render_scales(scales, work_path, manifest, backend, clip, output, config, o
     root_manifest = {key: manifest[key] for key in ("format", "clip_sha256", "styles_sha256")}
     root_manifest["scales"] = "each in scales/"
     done, iterations, losses, workers = Executed(), 0, {}, {}
-    with WorkDir(work_path, root_manifest, fresh=options.fresh) as root:
+    with WorkDir(work_path, root_manifest, fresh=options.fresh) as root, contextlib.ExitStack() as scale_dirs:
         if options.fresh:
             _remove_scale_dirs(root.path / SCALES_DIR)
         below: tuple[WorkDir, _Scale] | None = None
@@ -246,36 +246,37 @@ def _render_scales(scales, work_path, manifest, backend, clip, output, config, o
             }
             digest = hashlib.sha256(json.dumps(scale_manifest, sort_keys=True).encode()).hexdigest()[:12]
             logger.info("scale %d of %d: %d x %d px", number, len(scales), scale.info.width, scale.info.height)
-            work = WorkDir(root.path / SCALES_DIR / f"{scale.side}px-{digest}", scale_manifest)
-            coarse = None
-            if below is not None:
-                below_work, below_scale = below
-                finals = below_scale.plan.final
-                coarse = CoarseScale(lambda f, w=below_work, r=finals: w.load_frame(r[f].pass_index, r[f].frame),
-                                     (scale.info.height, scale.info.width))
-            try:
-                scale_done, device, its, losses, by_worker = _render_scale(
-                    scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device
-                )
-            except BaseException:
-                work.close()
-                if below is not None:
-                    below[0].close()
-                raise
+            work = scale_dirs.enter_context(WorkDir(root.path / SCALES_DIR / f"{scale.side}px-{digest}", scale_manifest))
+            coarse = None if below is None else CoarseScale(_final_frames(*below), (scale.info.height, scale.info.width))
+            scale_done, device, its, losses, by_worker = _render_scale(
+                scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device
+            )
             done.stylized += scale_done.stylized
             done.resumed += scale_done.resumed
             iterations += its
             for name, count in by_worker.items():
                 workers[name] = workers.get(name, 0) + count
-            if below is not None:
-                below[0].close()
             below = (work, scale)
         work, scale = below
-        try:
-            write_output(clip, output, scale.info, work, scale.plan.final)
-        finally:
-            work.close()
+        write_output(clip, output, scale.info, work, scale.plan.final)
     return done, device, iterations, losses, workers
+
+
+def _final_frames(work: WorkDir, scale: _Scale):
+    """Loads a finished scale's output frames (``uint8``) for the scale above."""
+
+    def load(frame: int):
+        ref = scale.plan.final[frame]
+        try:
+            return work.load_frame(ref.pass_index, ref.frame)
+        except DamagedFrameError:
+            # Removed on reading; the next run recomputes it (identically) before this scale.
+            raise WorkDirError(
+                f"frame {frame + 1} of the {scale.side}-px scale in {work.path} was damaged and is removed; "
+                "run the same command again to recompute it"
+            ) from None
+
+    return load
 
 
 def _remove_scale_dirs(folder: Path) -> None:

@@ -132,3 +132,15 @@ def test_raising_the_final_size_reuses_the_finished_scales(tmp_path, style, make
     again = render(clip, [style], out, build_config(schedule={**FAST, "scales": "32,64", "scale_iterations": 3}, size=80),
                    options(tmp_path))
     assert (again.frames_resumed, again.frames_stylized) == (2, 4)
+
+
+def test_a_damaged_frame_of_the_scale_below_is_recomputed_with_what_depends_on_it(tmp_path, style, big_clip):
+    config = build_config(schedule={**FAST, "scales": "32,64"})
+    out = tmp_path / "out"
+    render(big_clip, [style], out, config, options(tmp_path))
+    expected = {side: frames(scale_dir(out, side) / "pass1") for side in (32, 64)}
+    (scale_dir(out, 32) / "pass1" / "000002.png").write_bytes(b"not a png")
+    (scale_dir(out, 64) / "pass1" / "000002.png").unlink()  # the frame that reads it, gone too
+    summary = render(big_clip, [style], out, config, options(tmp_path))
+    assert {side: frames(scale_dir(out, side) / "pass1") for side in (32, 64)} == expected
+    assert summary.frames_stylized >= 2
