@@ -51,7 +51,10 @@ class TqdmProgress(Progress):
         self._started = 0.0
 
     def start(self, plan: RenderPlan) -> None:
+        # A multi-scale render starts one plan per scale: each gets bars of its own.
+        self.close()
         self._plan = plan
+        self._pass = 0
 
     def _ensure_bar(self, pass_index: int) -> None:
         from tqdm import tqdm

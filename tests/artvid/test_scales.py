@@ -8,7 +8,7 @@ from artvid import images
 from artvid.config import build_config
 from artvid.errors import ConfigError
 from artvid.multipass import ScheduleConfig
-from artvid.rendering import RunOptions, make_plan, render
+from artvid.rendering import RunOptions, TqdmProgress, make_plan, render
 from artvid.rendering.scales import CoarseScale, normalise_scales, scale_sides
 from tests.helpers import interrupt_stylizer_at
 
@@ -144,3 +144,11 @@ def test_a_damaged_frame_of_the_scale_below_is_recomputed_with_what_depends_on_i
     summary = render(big_clip, [style], out, config, options(tmp_path))
     assert {side: frames(scale_dir(out, side) / "pass1") for side in (32, 64)} == expected
     assert summary.frames_stylized >= 2
+
+
+def test_progress_bars_follow_every_scale(tmp_path, style, big_clip, capsys):
+    # The CLI's bars: a scale's plan starts after the previous one's bars closed.
+    config = build_config(schedule={**FAST, "scales": "32,64", "scale_iterations": 10})
+    render(big_clip, [style], tmp_path / "out", config, options(tmp_path, progress=TqdmProgress()))
+    err = capsys.readouterr().err
+    assert err.count("pass 1/1: 100%") >= 2 and "it 10/10" in err
