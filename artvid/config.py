@@ -29,14 +29,15 @@ class Quality(str, Enum):
 # per frame in later passes, no coarse-to-fine, their weights (the defaults).
 PRESETS: dict[Quality, dict[str, dict[str, Any]]] = {
     Quality.DRAFT: {
-        "schedule": {"iterations_first": 80, "iterations": 30, "pass_iterations": 10, "scale_iterations": 15},
+        "schedule": {"iterations_first": 80, "iterations": 30, "pass_iterations": 10, "scale_iterations": 15,
+                     "scale_iterations_first": 50},
         "stylize": {},
     },
     Quality.BALANCED: {"schedule": {}, "stylize": {}},
     Quality.PAPER: {
         "schedule": {
             "iterations_first": 2000, "iterations": 1000, "pass_iterations": 100, "init_first": "random",
-            "scale_iterations": 500, "scales": "1",
+            "scale_iterations": 500, "scale_iterations_first": 1000, "scales": "1",
         },
         "stylize": {"coarse_to_fine": 1},
     },

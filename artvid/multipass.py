@@ -60,6 +60,8 @@ class ScheduleConfig:
             most 256 px), a count, or long sides ``"256,512"``.
         scale_iterations: Iteration cap per frame of pass 1 at every scale after the first (each
             frame starts from the scale below, upsampled).
+        scale_iterations_first: The same for the frames that start from the scale below alone
+            (a shot's first frame, a keyframe): every frame after them starts from them.
     """
 
     passes: int = setting(1, help="Passes; 2+ adds Ruder's bidirectional blending.", min=1)
@@ -82,6 +84,9 @@ class ScheduleConfig:
         "1", help="Scales, smallest first: 1 = direct; auto (halve down to 256 px), a count, or long sides like 256,512."
     )
     scale_iterations: int = setting(60, help="Iteration cap per frame of pass 1 at scales after the first (balanced preset).", min=1)
+    scale_iterations_first: int = setting(
+        200, help="Iteration cap for a shot's first frame and keyframes at scales after the first (balanced preset).", min=1
+    )
 
     def __post_init__(self) -> None:
         for name in ("init", "init_first"):
@@ -92,7 +97,7 @@ class ScheduleConfig:
                 raise ConfigError(f"{name.replace('_', '-')} must be one of {choices}, got {getattr(self, name)!r}") from None
         if self.passes < 1:
             raise ConfigError(f"passes must be at least 1, got {self.passes}")
-        for name in ("iterations_first", "iterations", "pass_iterations", "scale_iterations"):
+        for name in ("iterations_first", "iterations", "pass_iterations", "scale_iterations", "scale_iterations_first"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.init_first not in FRESH_INITS:

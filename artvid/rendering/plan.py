@@ -133,7 +133,8 @@ def make_plan(
         cuts: 0-based first frames of the shots after the first (hard cuts).
         refine: The plan of a scale above the first in a multi-scale render
             (:mod:`artvid.rendering.scales`): every step of pass 1 starts from the scale below
-            (:attr:`Start.coarse`) with ``schedule.scale_iterations``.
+            (:attr:`Start.coarse`) with ``schedule.scale_iterations`` (``scale_iterations_first``
+            for a shot's first frame and a keyframe).
 
     Returns:
         The plan.
@@ -177,8 +178,11 @@ def _refining(step: Step, schedule: ScheduleConfig) -> Step:
     warped predecessor at this scale where that is reliable, when it follows one (``Init.PREV_WARPED``)."""
     start = step.start
     detail = start.result if start.warped else None
+    # A shot's first frame (started from scratch at the first scale) or a keyframe (chained to the
+    # previous keyframe): the frames after it start from it.
+    first = start.fresh is not None or step.chained
     return replace(
-        step, iterations=schedule.scale_iterations, from_scratch=False,
+        step, iterations=schedule.scale_iterations_first if first else schedule.scale_iterations, from_scratch=False,
         start=Start(coarse=True, result=detail, warped=detail is not None),
     )
 

@@ -395,7 +395,7 @@ def _manifest_config(config: RenderConfig) -> dict[str, Any]:
     # The number of passes does not change what a pass computes, so a render may be continued
     # with more passes and reuse every finished one. A one-scale render reads no scale setting.
     described = to_dict(config)
-    for name in ("passes", "scales", "scale_iterations"):
+    for name in ("passes", "scales", "scale_iterations", "scale_iterations_first"):
         described["schedule"].pop(name)
     return described
 
@@ -408,7 +408,7 @@ def _scale_manifest_config(config: RenderConfig, refine: bool) -> dict[str, Any]
         described.pop(name)
     described["schedule"].pop("scales")
     if not refine:
-        for name in ("passes", "scale_iterations"):
+        for name in ("passes", "scale_iterations", "scale_iterations_first"):
             described["schedule"].pop(name)
     return described
 

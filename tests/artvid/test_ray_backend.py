@@ -141,7 +141,7 @@ class TestRay:
     @pytest.mark.slow
     def test_a_multi_scale_render_gives_the_local_frames(self, case):
         # The second scale's steps start from the first scale's frames, which travel to the workers.
-        config = build_config(schedule={**SCHEDULE, "scales": "32,40", "scale_iterations": 2}, size=None)
+        config = build_config(schedule={**SCHEDULE, "scales": "32,40", "scale_iterations": 2, "scale_iterations_first": 3}, size=None)
         runs = {}
         for name, backend in (("ms-local", {}), ("ms-ray", {"backend": "ray", "ray_workers": 2})):
             runs[name] = render(case.clip, [case.style], case.folder / f"out-{name}", config, case.options(name, **backend))

@@ -1,6 +1,8 @@
 """Multi-scale rendering: the scales, the refining plan, the coarse start, and renders that
 resume and reuse finished scales (tiny frames, real VGG19 weights and OpenCV flow)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from artvid.rendering import RunOptions, TqdmProgress, make_plan, render
 from artvid.rendering.scales import CoarseScale, normalise_scales, scale_sides
 from tests.helpers import interrupt_stylizer_at
 
-FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1, "scale_iterations": 2}
+FAST = {"iterations_first": 3, "iterations": 2, "pass_iterations": 1, "scale_iterations": 2, "scale_iterations_first": 3}
 
 
 def options(tmp_path, **kwargs):
@@ -57,16 +59,19 @@ def test_scales_beyond_the_render_size_are_refused():
 
 
 def test_a_refining_plan_starts_pass_one_from_the_scale_below():
-    schedule = ScheduleConfig(passes=2, scale_iterations=7, cuts="0")
+    schedule = ScheduleConfig(passes=2, scale_iterations=7, scale_iterations_first=9, cuts="0")
     plain, refined = make_plan(6, schedule, cuts=(3,)), make_plan(6, schedule, cuts=(3,), refine=True)
     first_pass = refined.pass_steps(1)
-    assert all(s.start.coarse and s.iterations == 7 and not s.from_scratch for s in first_pass)
+    assert all(s.start.coarse and not s.from_scratch for s in first_pass)
+    assert [s.iterations for s in first_pass] == [9, 7, 7, 9, 7, 7]
     # A shot's first frame has no predecessor: the upsampled coarse result alone.
     assert [s.start.result for s in first_pass if s.frame in (0, 3)] == [None, None]
     assert all(s.start.result.frame == s.frame - 1 and s.start.warped for s in first_pass if s.frame not in (0, 3))
     assert [s.temporal for s in first_pass] == [s.temporal for s in plain.pass_steps(1)]
     assert refined.pass_steps(2) == plain.pass_steps(2)
     assert refined.flow_pairs == plain.flow_pairs
+    chunked = make_plan(12, replace(schedule, chunk_frames=6), refine=True)
+    assert {s.frame: s.iterations for s in chunked.pass_steps(1) if s.iterations == 9}.keys() == {0, 6}  # keyframes
 
 
 def test_the_coarse_start_takes_the_warped_frame_where_the_flow_is_reliable():
@@ -148,7 +153,7 @@ def test_a_damaged_frame_of_the_scale_below_is_recomputed_with_what_depends_on_i
 
 def test_progress_bars_follow_every_scale(tmp_path, style, big_clip, capsys):
     # The CLI's bars: a scale's plan starts after the previous one's bars closed.
-    config = build_config(schedule={**FAST, "scales": "32,64", "scale_iterations": 10})
+    config = build_config(schedule={**FAST, "scales": "32,64", "scale_iterations": 10, "scale_iterations_first": 10})
     render(big_clip, [style], tmp_path / "out", config, options(tmp_path, progress=TqdmProgress()))
     err = capsys.readouterr().err
     assert err.count("pass 1/1: 100%") >= 2 and "it 10/10" in err
