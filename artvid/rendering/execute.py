@@ -19,7 +19,7 @@ import numpy as np
 
 from artvid.errors import ConfigError
 from artvid.multipass import Init, ScheduleConfig, blend
-from artvid.rendering.plan import RenderPlan, Step, make_plan
+from artvid.rendering.plan import Ref, RenderPlan, Step, make_plan
 from artvid.rendering.progress import Progress, Silent
 
 
@@ -144,42 +144,38 @@ def execute(
 
 def _prepare(step: Step, parts: Parts, blend_weight: float) -> tuple[np.ndarray, list[Temporal]]:
     start, store = step.start, parts.store
+    warps: dict[tuple[Ref, bool], tuple[np.ndarray, np.ndarray]] = {}
+
+    def warped(ref: Ref, chained: bool = step.chained) -> tuple[np.ndarray, np.ndarray]:
+        # A start warped from a frame (the previous one, a sweep's neighbour) also has it as a
+        # temporal target: each is warped once.
+        if (ref, chained) not in warps:
+            warps[(ref, chained)] = parts.warp(store.load(ref.pass_index, ref.frame), step.frame, ref.frame, chained)
+        return warps[(ref, chained)]
+
     if start.coarse:
         if parts.coarse is None:
             raise MissingInputError(f"frame {step.frame + 1} starts from the scale below, and there is none")
-        if start.result is None:
-            init = parts.coarse.frame(step.frame)
-        else:
-            warped, reliability = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame, step.chained)
-            init = parts.coarse.start(step.frame, warped, reliability)
+        init = parts.coarse.frame(step.frame) if start.result is None else parts.coarse.start(step.frame, *warped(start.result))
     elif start.fresh is not None:
         init = parts.fresh_init(step.frame, start.fresh)
     elif start.neighbour is not None:
         own = store.load(start.result.pass_index, start.result.frame)
-        warped, reliability = parts.warp(
-            store.load(start.neighbour.pass_index, start.neighbour.frame), step.frame, start.neighbour.frame, step.chained
-        )
-        # The neighbour is also the step's only temporal target: warp it once.
-        return _anchored(step, parts, blend(own, warped, reliability, blend_weight), [Temporal(warped, reliability)])
+        init = blend(own, *warped(start.neighbour), blend_weight)
     elif start.warped:
-        init, _ = parts.warp(store.load(start.result.pass_index, start.result.frame), step.frame, start.result.frame, step.chained)
+        init = warped(start.result)[0]
     else:
         init = store.load(start.result.pass_index, start.result.frame)
-    temporal = [Temporal(*parts.warp(store.load(r.pass_index, r.frame), step.frame, r.frame, step.chained)) for r in step.temporal]
-    return _anchored(step, parts, init, temporal)
-
-
-def _anchored(step: Step, parts: Parts, init: np.ndarray, temporal: list[Temporal]) -> tuple[np.ndarray, list[Temporal]]:
-    """With an anchor: the keyframe, warped onto the step along the consecutive flows in between,
-    becomes its last temporal target, and the start takes the anchor's share a of it where the warp
-    is reliable (the blend with δ = a / (1 - a))."""
+    temporal = [Temporal(*warped(r)) for r in step.temporal]  # a sweep's: its neighbour
     if step.anchor is None:
         return init, temporal
-    key = step.anchor
-    warped, reliability = parts.warp(parts.store.load(key.pass_index, key.frame), step.frame, key.frame, True)
+    # The keyframe, warped onto the step along the consecutive flows in between, becomes its last
+    # temporal target, and the start takes the anchor's share a of it where the warp is reliable
+    # (the blend with δ = a / (1 - a)).
+    key_warped, key_reliability = warped(step.anchor, True)
     a = step.anchor_weight
-    start = blend(init, warped, reliability, a / (1.0 - a)) if a < 1.0 else warped
-    return start, [*temporal, Temporal(warped, reliability)]
+    init = blend(init, key_warped, key_reliability, a / (1.0 - a)) if a < 1.0 else key_warped
+    return init, [*temporal, Temporal(key_warped, key_reliability)]
 
 
 def run_passes(

@@ -18,6 +18,7 @@ from artvid.multipass import Init
 from artvid.rendering.execute import FreshInitFn, Temporal, WarpFn
 from artvid.rendering.plan import RenderPlan, Step
 from artvid.rendering.progress import Progress
+from artvid.rendering.steps import consecutive_steps
 
 
 class FlowSource(Protocol):
@@ -34,8 +35,7 @@ def flow_warper(flows: FlowSource) -> WarpFn:
 
     def warp(image: np.ndarray, i: int, j: int, chained: bool = False) -> tuple[np.ndarray, np.ndarray]:
         if chained and abs(i - j) > 1:
-            direction = 1 if j > i else -1
-            steps = [flows.wait(m, m + direction) for m in range(i, j, direction)]
+            steps = [flows.wait(m, n) for m, n in consecutive_steps(i, j)]
             total, reliability = flow.chain([(s.flow, s.reliability) for s in steps])
             return flow.warp(image, total, border="mean"), reliability
         pair = flows.wait(i, j)

@@ -110,7 +110,7 @@ class RayBackend:
         if device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"on Ray the device is auto, cpu or cuda (Ray assigns each worker its GPU), got {device!r}")
         self.actors: list[Any] = []
-        self._actor_args: Any = None
+        self._actors_plan: Any = None
         self.started = connect(address)
         resources = ray.cluster_resources()
         gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
@@ -142,11 +142,11 @@ class RayBackend:
 
         from artvid.rendering.ray_worker import StylizeWorker
 
-        if self.actors and self._actor_args is worker_args["plan"]:
+        if self.actors and self._actors_plan is worker_args["plan"]:
             return
         for actor in self.actors:  # started for another plan (the scale below)
             ray.kill(actor, no_restart=True)
-        self._actor_args = worker_args["plan"]
+        self._actors_plan = worker_args["plan"]
         # A CPU worker is one core: one torch thread, as many workers as cores.
         resources = {"num_gpus": self.gpus_per_worker, "num_cpus": 0} if self.gpu else {"num_cpus": 1}
         cls = ray.remote(StylizeWorker).options(max_restarts=MAX_RESTARTS, max_task_retries=0, **resources)

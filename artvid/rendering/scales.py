@@ -87,7 +87,7 @@ def scale_sides(text: str, final: int) -> tuple[int, ...]:
             sides.insert(0, _half(sides[0]))
         return tuple(sides)
     numbers = [int(n) for n in spec.split(",")]
-    if len(numbers) == 1 and "," not in spec:
+    if len(numbers) == 1:
         sides = [final]
         for _ in range(numbers[0] - 1):
             sides.insert(0, _half(sides[0]))

@@ -104,13 +104,13 @@ class Step:
         pairs: list[tuple[int, int]] = []
         for i, j, chained in self.warps():
             if chained:
-                pairs += [(min(m, n), max(m, n)) for m, n in _consecutive(i, j)]
+                pairs += [(min(m, n), max(m, n)) for m, n in consecutive_steps(i, j)]
             else:
                 pairs.append((min(i, j), max(i, j)))
         return list(dict.fromkeys(pairs))
 
 
-def _consecutive(i: int, j: int) -> list[tuple[int, int]]:
-    """The one-frame steps from ``i`` to ``j``: ``[(i, i±1), …, (j∓1, j)]``."""
+def consecutive_steps(i: int, j: int) -> list[tuple[int, int]]:
+    """The one-frame steps from ``i`` to ``j`` that a chained warp follows: ``[(i, i±1), …, (j∓1, j)]``."""
     direction = 1 if j > i else -1
     return [(m, m + direction) for m in range(i, j, direction)]

@@ -264,6 +264,7 @@ def detect_clip_cuts(clip: str | os.PathLike, size: int = WORK_SIZE) -> tuple[in
 
     info = probe(clip)
     cuts = detect_cuts(iter_frames(clip, size=min(size, max(info.width, info.height))))
-    found = f"cuts at frames {', '.join(str(c + 1) for c in cuts)}" if cuts else "no cuts"
-    logger.info("%s: %s in %d frames", clip, found.replace("cuts", "a cut", 1) if len(cuts) == 1 else found, info.frame_count)
+    numbers = ", ".join(str(c + 1) for c in cuts)
+    found = "no cuts" if not cuts else f"a cut at frame {numbers}" if len(cuts) == 1 else f"cuts at frames {numbers}"
+    logger.info("%s: %s in %d frames", clip, found, info.frame_count)
     return cuts

@@ -328,3 +328,19 @@ def test_a_chunked_plan_warps_with_no_pair_the_unchunked_plan_lacks(offsets):
     chunked = make_plan(40, ScheduleConfig(chunk_frames=9, passes=2), offsets)
     unchunked = make_plan(40, ScheduleConfig(passes=2), offsets)
     assert set(chunked.flow_pairs) <= set(unchunked.flow_pairs)
+
+
+def test_a_frame_that_is_both_start_and_temporal_target_is_warped_once():
+    plan = make_plan(5, ScheduleConfig(passes=2), offsets=(1, 2))
+    warps = []
+    parts = fake_parts(MemoryStore(), [])
+    plain = parts.warp
+
+    def warp(image, i, j, chained=False):
+        warps.append((i, j))
+        return plain(image, i, j)
+
+    parts.warp = warp
+    execute(plan, parts)
+    assert len(warps) == len(set(warps))  # pass 1: the previous frame once; a sweep: its neighbour once
+    assert len(warps) == sum(len(s.temporal) for s in plan.steps)
