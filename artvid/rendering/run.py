@@ -150,11 +150,12 @@ def render(
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
     sides = scale_sides(config.schedule.scales, max(info.height, info.width))
+    # Read before cut detection, which reads the whole clip: a bad style image is refused at once.
+    style_frames = [images.load_image(path) for path in styles]
     cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
     if cuts and config.schedule.cuts != "auto":  # detection reports what it found itself
         logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
     scales = [_Scale(side, config, info, cuts, clip, index > 0) for index, side in enumerate(sides)]
-    style_frames = [images.load_image(path) for path in styles]
     # On Ray the workers resolve their device (this machine may have no GPU, its workers may).
     device = resolve_device(options.device) if options.backend == "local" else None
 
