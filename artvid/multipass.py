@@ -26,6 +26,9 @@ class Init(str, Enum):
     FIRST = "first"
 
 
+WARP_INTERPOLATIONS = ("bilinear", "bicubic")
+"""Values of ``ScheduleConfig.warp_interpolation`` (:data:`flow.warp.INTERPOLATIONS`)."""
+
 FRESH_INITS = (Init.RANDOM, Init.CONTENT)
 """Initialisations that start from scratch rather than from a stylized result."""
 
@@ -62,6 +65,11 @@ class ScheduleConfig:
             frame starts from the scale below, upsampled).
         scale_iterations_first: The same for the frames that start from the scale below alone
             (a shot's first frame, a keyframe): every frame after them starts from them.
+        warp_interpolation: How a result is sampled when it is warped onto another frame (the
+            warped start, the temporal loss's target, the multi-pass blend): ``bilinear``
+            (Ruder's reference, the default) or ``bicubic``, which keeps the brush texture that
+            bilinear blurs at sub-pixel offsets (see :mod:`flow.warp`): sharper strokes and a
+            lower per-frame loss, for a slightly higher warping error (bench/RESULTS.md).
     """
 
     passes: int = setting(1, help="Passes; 2+ adds Ruder's bidirectional blending.", min=1)
@@ -88,7 +96,15 @@ class ScheduleConfig:
         200, help="Iteration cap for a shot's first frame and keyframes at scales after the first (balanced preset).", min=1
     )
 
+    warp_interpolation: str = setting(
+        "bilinear", help="Sampling of warped results: bilinear (Ruder's reference) or bicubic (keeps brush texture)."
+    )
+
     def __post_init__(self) -> None:
+        if self.warp_interpolation not in WARP_INTERPOLATIONS:
+            raise ConfigError(
+                f"warp-interpolation must be one of {', '.join(WARP_INTERPOLATIONS)}, got {self.warp_interpolation!r}"
+            )
         for name in ("init", "init_first"):
             try:
                 object.__setattr__(self, name, Init(getattr(self, name)))

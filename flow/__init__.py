@@ -17,11 +17,12 @@ from flow.io import read_flo, read_mask, write_flo, write_flow_png, write_mask
 from flow.registry import get as get_estimator
 from flow.registry import method_names, register, unregister
 from flow.viz import flow_to_color
-from flow.warp import BORDERS, chain, out_of_frame_mask, warp
+from flow.warp import BORDERS, INTERPOLATIONS, chain, out_of_frame_mask, warp
 
 __all__ = [
     "BORDERS",
     "CHECKS",
+    "INTERPOLATIONS",
     "DEFAULT_CHECK",
     "METHODS",
     "FlowError",

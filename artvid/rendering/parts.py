@@ -28,18 +28,18 @@ class FlowSource(Protocol):
         """A pair with ``.flow`` ``(H, W, 2)`` from ``i`` to ``j`` on ``i``'s grid and ``.reliability`` ``(H, W)``."""
 
 
-def flow_warper(flows: FlowSource) -> WarpFn:
+def flow_warper(flows: FlowSource, interpolation: str) -> WarpFn:
     """The executor's warp: image of frame ``j`` → frame ``i``'s grid (out-of-frame pixels get the
     mean colour), by the flow of ``(i, j)``, or when ``chained`` by the consecutive flows from ``i``
-    to ``j`` composed (:func:`flow.chain`)."""
+    to ``j`` composed (:func:`flow.chain`), sampled with ``interpolation`` (:func:`flow.warp`)."""
 
     def warp(image: np.ndarray, i: int, j: int, chained: bool = False) -> tuple[np.ndarray, np.ndarray]:
         if chained and abs(i - j) > 1:
             steps = [flows.wait(m, n) for m, n in consecutive_steps(i, j)]
             total, reliability = flow.chain([(s.flow, s.reliability) for s in steps])
-            return flow.warp(image, total, border="mean"), reliability
+            return flow.warp(image, total, border="mean", interpolation=interpolation), reliability
         pair = flows.wait(i, j)
-        return flow.warp(image, pair.flow, border="mean"), pair.reliability
+        return flow.warp(image, pair.flow, border="mean", interpolation=interpolation), pair.reliability
 
     return warp
 

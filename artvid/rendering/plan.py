@@ -57,6 +57,7 @@ class RenderPlan:
         flow_pairs: ``(a, b)`` pairs with ``a < b`` whose flow (both directions) the steps warp
             with, in the order they are first needed.
         blend_weight: δ of the multi-pass blend (``ScheduleConfig.blend_weight``).
+        warp_interpolation: How warps sample a frame (``ScheduleConfig.warp_interpolation``).
         shots: ``(start, stop)`` of every shot.
         final: Per frame, the finished frame that is its output.
         units: The steps grouped for workers.
@@ -70,6 +71,7 @@ class RenderPlan:
     shots: tuple[tuple[int, int], ...] = ()
     final: tuple[Ref, ...] = ()
     units: tuple[Unit, ...] = ()
+    warp_interpolation: str = "bilinear"
 
     def pass_steps(self, pass_index: int) -> list[Step]:
         """The steps of one pass, in order."""
@@ -169,7 +171,7 @@ def make_plan(
     pairs = dict.fromkeys(pair for step in steps for pair in step.flow_pairs())
     return RenderPlan(
         frame_count, max(by_pass), steps, tuple(pairs), schedule.blend_weight, shots,
-        tuple(final[f] for f in range(frame_count)), _units(ordered),
+        tuple(final[f] for f in range(frame_count)), _units(ordered), schedule.warp_interpolation,
     )
 
 

@@ -177,7 +177,7 @@ class StylizeWorker:
             return frame_stylizer(*args)
 
         parts = Parts(
-            stylize=stylize, warp=flow_warper(_EntryFlows(entries, self.flow_key)),
+            stylize=stylize, warp=flow_warper(_EntryFlows(entries, self.flow_key), self.plan.warp_interpolation),
             fresh_init=fresh_initializer(content_of, self.seed), store=_UnitStore(given, on_save),
             coarse=CoarseScale(below.__getitem__, next(iter(content.values())).shape[:2]) if below else None,
         )

@@ -6,6 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import flow
 from artvid import images, video
 from artvid.config import build_config
 from artvid.errors import ConfigError, WorkDirError
@@ -106,12 +107,13 @@ def test_original_colors_output(tmp_path, style, clip):
     assert len(list((tmp_path / "out").glob("*.png"))) == 4
 
 
-def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tmp_path, clip):
+@pytest.mark.parametrize("interpolation", flow.INTERPOLATIONS)
+def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tmp_path, clip, interpolation):
     dx, dy = 2, 1
     cache = FlowCache(tmp_path / "cache", clip, None, build_config().flow)
     job = cache.start(render_pairs(4, (1,)), workers=1)
     previous = np.random.default_rng(0).random((32, 40, 3)).astype(np.float32)
-    warped, reliability = flow_warper(job)(previous, 2, 1)
+    warped, reliability = flow_warper(job, interpolation)(previous, 2, 1)
     job.close()
     interior = (slice(6, -6), slice(6, -6))
     shifted = np.roll(previous, shift=(-dy, -dx), axis=(0, 1))

@@ -314,7 +314,7 @@ def test_the_flow_warper_chains_consecutive_pairs():
             return SimpleNamespace(flow=shift, reliability=np.ones((H, W), np.float32))
 
     image = np.random.default_rng(0).random((H, W, 3)).astype(np.float32)
-    warp = flow_warper(Shifts())
+    warp = flow_warper(Shifts(), "bicubic")
     chained, rel = warp(image, 0, 3, True)
     assert asked == [(0, 1), (1, 2), (2, 3)]
     direct, _ = warp(image, 0, 3)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from flow import BORDERS, FlowShapeError, chain, out_of_frame_mask, warp
+from flow import BORDERS, INTERPOLATIONS, FlowShapeError, chain, out_of_frame_mask, warp
 from tests.helpers import textured_image, translating_clip
 
 
@@ -13,19 +13,53 @@ def _constant_flow(h, w, dx, dy):
     return f
 
 
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
 @pytest.mark.parametrize("border", BORDERS)
-def test_zero_flow_is_identity(border):
+def test_zero_flow_is_identity(border, interpolation):
     img = textured_image(24, 32, seed=1)
-    out = warp(img, np.zeros((24, 32, 2), np.float32), border=border)
+    out = warp(img, np.zeros((24, 32, 2), np.float32), border=border, interpolation=interpolation)
     assert out.dtype == np.float32 and out.shape == img.shape
     np.testing.assert_array_equal(out, img.astype(np.float32))
 
 
-def test_integer_shift_is_exact_in_interior():
+@pytest.mark.parametrize("interpolation", INTERPOLATIONS)
+def test_integer_shift_is_exact_in_interior(interpolation):
     dx, dy = 3, 2
     prev, cur = translating_clip(2, 40, 48, dx, dy)
-    out = warp(prev, _constant_flow(40, 48, dx, dy))
-    np.testing.assert_array_equal(out[: 40 - dy, : 48 - dx], cur[: 40 - dy, : 48 - dx].astype(np.float32))
+    out = warp(prev, _constant_flow(40, 48, dx, dy), interpolation=interpolation)
+    np.testing.assert_allclose(out[: 40 - dy, : 48 - dx], cur[: 40 - dy, : 48 - dx].astype(np.float32), atol=1e-4)
+
+
+def test_bicubic_reproduces_a_quadratic_at_sub_pixel_offsets():
+    ys, xs = np.mgrid[0:20, 0:30].astype(np.float64)
+    surface = 0.01 * xs**2 + 0.3 * ys + 0.02 * xs * ys
+    out = warp(surface, _constant_flow(20, 30, 0.37, 0.61), border="replicate", interpolation="bicubic")
+    x, y = xs + 0.37, ys + 0.61
+    exact = 0.01 * x**2 + 0.3 * y + 0.02 * x * y
+    np.testing.assert_allclose(out[1:-3, 1:-3], exact[1:-3, 1:-3], atol=1e-4)
+
+
+def test_bicubic_keeps_texture_that_bilinear_blurs():
+    # Half a pixel sideways and back: bilinear averages neighbours twice (a low-pass filter),
+    # bicubic keeps most of a fine texture's contrast.
+    img = np.random.default_rng(3).random((32, 40, 3)).astype(np.float32)  # pixel-sized strokes
+    there, back = _constant_flow(32, 40, 0.5, 0.0), _constant_flow(32, 40, -0.5, 0.0)
+    inside = np.s_[4:-4, 4:-4]
+    detail = {}
+    for interpolation in INTERPOLATIONS:
+        twice = warp(warp(img, there, interpolation=interpolation), back, interpolation=interpolation)
+        detail[interpolation] = np.abs(np.diff(twice[inside], axis=1)).mean()
+    original = np.abs(np.diff(img[inside], axis=1)).mean()
+    assert detail["bilinear"] < 0.8 * original
+    assert detail["bicubic"] > detail["bilinear"] * 1.15
+
+
+def test_bicubic_never_leaves_the_images_range():
+    img = np.zeros((10, 12), np.float32)
+    img[:, 6:] = 1.0  # a hard edge rings with a cubic kernel
+    out = warp(img, _constant_flow(10, 12, 0.4, 0.0), border="replicate", interpolation="bicubic")
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert 0.0 < out[0, 5] < 1.0
 
 
 def test_half_pixel_shift_averages_neighbours():
@@ -70,6 +104,8 @@ def test_rejects_bad_inputs():
     img = np.zeros((4, 5, 3), np.uint8)
     with pytest.raises(FlowShapeError, match="border: expected one of mean"):
         warp(img, np.zeros((4, 5, 2), np.float32), border="wrap")
+    with pytest.raises(FlowShapeError, match="interpolation: expected one of bilinear, bicubic"):
+        warp(img, np.zeros((4, 5, 2), np.float32), interpolation="lanczos")
     with pytest.raises(FlowShapeError, match=r"expected spatial size \(4, 5\)"):
         warp(img, np.zeros((5, 5, 2), np.float32))
     with pytest.raises(FlowShapeError, match=r"expected \(H, W, 2\) float32"):
