@@ -59,8 +59,8 @@ class ScheduleConfig:
         chunk_frames: Shots longer than this are split into chunks that run in parallel (see
             :mod:`artvid.rendering.segments`); None = no chunks.
         scales: The sizes the render solves at, smallest first (:mod:`artvid.rendering.scales`):
-            ``"1"`` (the default: one scale, a direct render), ``"auto"`` (halving down to at
-            most 256 px), a count, or long sides ``"256,512"``.
+            ``"auto"`` (the default: halving down to at most 256 px, so one scale up to 256 px),
+            ``"1"`` (a direct render), a count, or long sides ``"256,512"``.
         scale_iterations: Iteration cap per frame of pass 1 at every scale after the first (each
             frame starts from the scale below, upsampled).
         scale_iterations_first: The same for the frames that start from the scale below alone
@@ -89,7 +89,7 @@ class ScheduleConfig:
         min=2,
     )
     scales: str = setting(
-        "1", help="Scales, smallest first: 1 = direct; auto (halve down to 256 px), a count, or long sides like 256,512."
+        "auto", help="Scales, smallest first: auto = halve down to 256 px; 1 = direct; a count; or long sides like 256,512."
     )
     scale_iterations: int = setting(60, help="Iteration cap per frame of pass 1 at scales after the first (balanced preset).", min=1)
     scale_iterations_first: int = setting(

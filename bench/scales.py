@@ -51,6 +51,8 @@ def main() -> int:
     parser.add_argument("--quality", default="balanced")
     parser.add_argument("--scales", default="auto", help="The multi-scale setting to measure (default: the default).")
     parser.add_argument("--scale-iterations", type=int, default=None, help="Override the preset's budget above the first scale.")
+    parser.add_argument("--scale-iterations-first", type=int, default=None,
+                        help="Override the preset's budget of a shot's first frame above the first scale.")
     parser.add_argument("--work", type=Path, default=None, help="Keep the renders here (default: a temporary folder).")
     parser.add_argument("--still", type=Path, default=None, help="Write the middle frame of both side by side here.")
     parser.add_argument("--json", type=Path, default=None)
@@ -62,7 +64,8 @@ def main() -> int:
         write_frames(clip, video.iter_frames(args.clip, size=args.size, stop=args.frames))
         sides = scale_sides(args.scales, args.size)
         seconds = {}
-        extra = {} if args.scale_iterations is None else {"scale_iterations": args.scale_iterations}
+        extra = {name: getattr(args, name) for name in ("scale_iterations", "scale_iterations_first")
+                 if getattr(args, name) is not None}
         for name, scales in (("direct", "1"), ("multi", args.scales)):
             started = time.perf_counter()
             artvid.render(clip, args.style, f"{work / name}/", device="cpu", cache_dir=work / "cache",
@@ -105,7 +108,9 @@ def main() -> int:
     if args.still:
         print(f"still frame {args.frames // 2 + 1} (direct left, multi-scale right): {args.still}")
     if args.json:
-        args.json.write_text(json.dumps({"seconds": seconds, "sides": list(sides), "rows": rows}, indent=2))
+        per_frame = {n: [loss[n][f] for f in sorted(loss[n])] for n in names}
+        args.json.write_text(json.dumps({"seconds": seconds, "sides": list(sides), "rows": rows,
+                                         "per_frame_loss": per_frame}, indent=2))
     return 0
 
 
