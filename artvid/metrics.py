@@ -228,3 +228,58 @@ def content_losses_batch(features: Mapping[str, "object"], content_features: Map
     feats = features[CONTENT_LAYER].float()
     target = content_features[CONTENT_LAYER].float()
     return [float(v) for v in (feats - target).square().mean(dim=(1, 2, 3))]
+
+
+EDGE_BLUR_SIGMA = 1.0
+"""Gaussian pre-blur (px) of :func:`edge_correlation`, so single-pixel brush texture does not count as an edge."""
+
+
+_NO_GRADIENT = 1e-6
+"""Gradient magnitudes spanning less than this (far below one 8-bit level, 1/255) are a flat frame."""
+
+
+def gradient_magnitude(image: np.ndarray, sigma: float = EDGE_BLUR_SIGMA) -> np.ndarray:
+    """``|∇ gray(image)|`` after a Gaussian blur of ``sigma`` px (central differences).
+
+    Args:
+        image: ``(H, W, 3)`` uint8 or float ``[0, 1]`` RGB.
+        sigma: Standard deviation of the pre-blur in pixels (0 = none).
+
+    Returns:
+        ``(H, W)`` float32.
+    """
+    import cv2
+
+    rgb = as_float_image(image)
+    gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 luma
+    if sigma > 0:
+        gray = cv2.GaussianBlur(gray, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    gy, gx = np.gradient(gray)
+    return np.hypot(gx, gy).astype(np.float32)
+
+
+def edge_correlation(output: np.ndarray, content: np.ndarray, sigma: float = EDGE_BLUR_SIGMA) -> float:
+    """How much of the scene's structure a stylized frame keeps: the Pearson correlation between
+    the gradient-magnitude images (:func:`gradient_magnitude`) of ``output`` and of its ``content``
+    frame. 1 = every edge of the scene is there, at its strength; about 0 = none is (paint that
+    no longer follows the scene). Independent of exposure: a frame and a darker copy of it score 1.
+
+    Args:
+        output: ``(H, W, 3)`` stylized frame, uint8 or float ``[0, 1]``.
+        content: ``(H, W, 3)`` content frame of the same size.
+
+    Returns:
+        The correlation in ``[-1, 1]``; NaN when either image has no gradient at all.
+
+    Raises:
+        ValueError: On shapes that are not ``(H, W, 3)`` or differ.
+    """
+    a = gradient_magnitude(output, sigma)
+    b = gradient_magnitude(content, sigma)
+    if a.shape != b.shape:
+        raise ValueError(f"content: expected the output's size {a.shape}, got {b.shape}")
+    if np.ptp(a) < _NO_GRADIENT or np.ptp(b) < _NO_GRADIENT:
+        return math.nan
+    a = a.astype(np.float64).ravel() - a.mean()
+    b = b.astype(np.float64).ravel() - b.mean()
+    return float(a @ b) / math.sqrt(float(a @ a) * float(b @ b))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from artvid import losses, metrics
-from tests.helpers import translating_clip
+from tests.helpers import textured_image, translating_clip
 
 
 def _random(shape, seed):
@@ -123,3 +123,25 @@ def test_batched_perceptual_losses_equal_per_image_losses():
         [float(losses.content_loss(one[layer], content[layer])) for one in singles], rel=1e-6
     )
     assert metrics.content_losses_batch(batch, content)[0] == 0.0
+
+
+def test_edge_correlation_is_one_for_the_content_itself_at_any_exposure():
+    content = textured_image(48, 64, seed=4)
+    assert metrics.edge_correlation(content, content) == pytest.approx(1.0)
+    darker = (content.astype(np.float32) * 0.25).astype(np.uint8)
+    assert metrics.edge_correlation(darker, content) > 0.98
+
+
+def test_edge_correlation_falls_as_the_scenes_edges_are_lost():
+    content = textured_image(48, 64, seed=4).astype(np.float32) / 255
+    paint = np.random.default_rng(5).random(content.shape).astype(np.float32)  # edges of its own
+    scores = [metrics.edge_correlation((1 - k) * content + k * paint, content) for k in (0.0, 0.5, 0.8, 1.0)]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == pytest.approx(1.0) and abs(scores[-1]) < 0.2
+
+
+def test_edge_correlation_of_a_flat_frame_is_nan_and_sizes_must_match():
+    content = textured_image(16, 20, seed=1)
+    assert math.isnan(metrics.edge_correlation(np.full_like(content, 90), content))
+    with pytest.raises(ValueError, match="expected the output's size"):
+        metrics.edge_correlation(content[:8], content)

@@ -1,0 +1,203 @@
+"""Content drift over long clips: does the picture keep following the scene, frame after frame?
+
+For each real clip (``--clip``, repeatable; default ``../shared/data/video/mmflow_demo_sintel.mp4``,
+its first ``--frames`` frames at ``--size`` px) and each preset (``--quality``, repeatable; default
+balanced and draft), renders the clip in one pass and measures per frame:
+
+* the **edge correlation** (:func:`artvid.metrics.edge_correlation`): Pearson correlation between
+  the gradient-magnitude images of the output frame and its content frame (grayscale, σ = 1 px
+  pre-blur); 1 = every edge of the scene is there;
+* the **content loss** (relu4_2 feature MSE against the content frame, unweighted, as
+  ``artvid compare`` reports it);
+* the **warping error** (Ruder's E_temp, DeepFlow on the content, as ``artvid compare``), next to
+  the content clip's own (its floor: what a "stylization" that is the content itself scores).
+
+Beside them, a few sampled frames (``--samples``) are solved independently (no temporal term,
+started from the content, with the preset's first-frame budget) together with their next
+frame, which gives the independent per-frame baseline's content loss, edge correlation and
+warping error on the same pairs.
+
+Targets (issue "Long clips keep their subject"): edge correlation of the last 10 frames >= 0.85x
+the first frame's; their mean content loss <= 1.15x the first 10 frames'; warping error <= 1.5x
+the content's own and <= 0.2x the independent baseline's.
+
+    python bench/drift.py                                  # 50 frames at 128 px, balanced and draft
+    python bench/drift.py --set warp_interpolation=bilinear --plot /tmp/drift-bilinear.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import artvid
+from artvid import images, metrics, video
+from artvid.config import build_config
+from artvid.video import write_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT.parent / "shared" / "data" / "video" / "mmflow_demo_sintel.mp4"
+WINDOW = 10
+"""Frames averaged at the start and at the end of the clip."""
+
+
+def _value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _frames(folder: Path) -> list[np.ndarray]:
+    return [images.load_image(p) for p in sorted(folder.glob("*.png"))]
+
+
+def _scores(content_dir: Path, output_dir: Path, style: Path, work: Path) -> dict[str, list[float]]:
+    """Per-frame edge correlation, content loss and warping error (NaN on the first frame)."""
+    result = artvid.compare_clips(content_dir, [output_dir], names=("out",), style=style, device="cpu",
+                                  cache_dir=work / "cache")
+    rows = {name: sorted((r for r in result.rows if r["input"] == name), key=lambda r: r["frame"])
+            for name in ("out", "content")}
+    correlation = [metrics.edge_correlation(o, c) for o, c in zip(_frames(output_dir), _frames(content_dir))]
+    return {"edge_correlation": correlation, "content_loss": [r["content_loss"] for r in rows["out"]],
+            "warp": [r["ruder"] for r in rows["out"]], "warp_floor": [r["ruder"] for r in rows["content"]]}
+
+
+def _independent(content_dir: Path, frames: list[int], style: Path, quality: str, work: Path,
+                 settings: dict) -> dict[str, float]:
+    """Frames ``t`` and ``t + 1`` solved independently with the first-frame budget, for each ``t``."""
+    budget = build_config(quality).schedule.iterations_first
+    paths = sorted(content_dir.glob("*.png"))
+    rows = []
+    for t in frames:
+        pair = work / f"pair-{t + 1:03d}"
+        pair.mkdir(parents=True, exist_ok=True)
+        for k in (0, 1):
+            target = pair / f"{k + 1:06d}.png"
+            if not target.exists():
+                target.write_bytes(paths[t + k].read_bytes())
+        out = work / f"pair-{t + 1:03d}-out"
+        artvid.render(pair, style, f"{out}/", device="cpu", cache_dir=work / "cache", quality=quality, cuts="0",
+                      progress=False, **{**settings, "temporal_weight": 0.0, "init": "content", "iterations": budget})
+        rows.append(_scores(pair, out, style, work))
+    return {
+        "edge_correlation": statistics.mean(v for r in rows for v in r["edge_correlation"]),
+        "content_loss": statistics.mean(v for r in rows for v in r["content_loss"]),
+        "warp": statistics.mean(r["warp"][1] for r in rows),
+    }
+
+
+def _summary(scores: dict[str, list[float]], independent: dict[str, float]) -> dict[str, float]:
+    corr, content = scores["edge_correlation"], scores["content_loss"]
+    warp = statistics.mean(scores["warp"][1:])
+    floor = statistics.mean(scores["warp_floor"][1:])
+    return {
+        "edge_correlation_first": corr[0],
+        "edge_correlation_last": statistics.mean(corr[-WINDOW:]),
+        "edge_correlation_ratio": statistics.mean(corr[-WINDOW:]) / corr[0],
+        "content_loss_ratio": statistics.mean(content[-WINDOW:]) / statistics.mean(content[:WINDOW]),
+        "warp": warp,
+        "warp_over_floor": warp / floor,
+        "warp_over_independent": warp / independent["warp"],
+        "independent_edge_correlation": independent["edge_correlation"],
+    }
+
+
+TARGETS = {"edge_correlation_ratio": ">= 0.85", "content_loss_ratio": "<= 1.15", "warp_over_floor": "<= 1.5",
+           "warp_over_independent": "<= 0.2"}
+
+
+def _plot(results: dict, path: Path) -> None:
+    from artvid.report import _prepare_matplotlib
+
+    _prepare_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 6))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 1, sharex=True)
+    for label, entry in results.items():
+        frames = np.arange(1, len(entry["scores"]["edge_correlation"]) + 1)
+        for ax, key in zip(axes, ("edge_correlation", "content_loss")):
+            line, = ax.plot(frames, entry["scores"][key], marker=".", label=label)
+            ax.axhline(entry["independent"][key], color=line.get_color(), linestyle=":", linewidth=1)
+    axes[0].set_ylabel("edge correlation (higher: the scene is kept)")
+    axes[1].set_ylabel("content loss (relu4_2 MSE)")
+    axes[1].set_xlabel("frame")
+    axes[0].set_title("Per-frame content fidelity; dotted: independent per-frame solves (first-frame budget)")
+    axes[0].legend(fontsize="small")
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, action="append", help="A real clip (repeatable; default: the Sintel demo).")
+    parser.add_argument("--style", type=Path, default=ROOT / "examples" / "starry_night.jpg")
+    parser.add_argument("--frames", type=int, default=50)
+    parser.add_argument("--start", type=int, default=0, help="First frame of the clip to use (0-based).")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--quality", action="append", help="Preset (repeatable; default: balanced and draft).")
+    parser.add_argument("--samples", type=int, default=3, help="Frames solved independently as the baseline.")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="A render setting for every render, e.g. warp_interpolation=bilinear (repeatable).")
+    parser.add_argument("--work", type=Path, default=None, help="Keep the renders here (default: a temporary folder).")
+    parser.add_argument("--plot", type=Path, default=None, help="Write the per-frame plot here (PNG).")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    clips = args.clip or [CLIP]
+    presets = args.quality or ["balanced", "draft"]
+    settings = {name: _value(value) for name, value in (item.split("=", 1) for item in args.set)}
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.work or Path(tmp)
+        for clip in clips:
+            content_dir = root / clip.stem / "clip"
+            content_dir.mkdir(parents=True, exist_ok=True)
+            write_frames(content_dir, video.iter_frames(clip, size=args.size, start=args.start,
+                                                        stop=args.start + args.frames))
+            count = len(list(content_dir.glob("*.png")))
+            sampled = [round(k * (count - 2) / max(1, args.samples - 1)) for k in range(args.samples)]
+            for quality in presets:
+                work = root / clip.stem / quality
+                work.mkdir(parents=True, exist_ok=True)
+                started = time.perf_counter()
+                artvid.render(content_dir, args.style, f"{work / 'out'}/", device="cpu", cache_dir=root / "cache",
+                              quality=quality, cuts="0", progress=False, **settings)
+                seconds = time.perf_counter() - started
+                scores = _scores(content_dir, work / "out", args.style, root)
+                independent = _independent(content_dir, sampled, args.style, quality, work / "independent", settings)
+                label = f"{clip.stem} {quality}"
+                results[label] = {"seconds": seconds, "scores": scores, "independent": independent,
+                                  "summary": _summary(scores, independent)}
+    print(f"{args.frames} frames from frame {args.start + 1} at {args.size} px, one pass; settings {settings or 'default'}")
+    for label, entry in results.items():
+        s = entry["summary"]
+        print(f"{label}: {entry['seconds']:.0f} s; edge correlation first {s['edge_correlation_first']:.3f}, "
+              f"last {WINDOW} {s['edge_correlation_last']:.3f} (independent {s['independent_edge_correlation']:.3f}); "
+              f"warping error {s['warp']:.5f}")
+        for key, target in TARGETS.items():
+            print(f"  {key:28s} {s[key]:7.3f}  {target}")
+    if args.plot:
+        _plot(results, args.plot)
+        print(f"plot: {args.plot}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
