@@ -62,6 +62,14 @@ def _reflect101(index: np.ndarray, size: int) -> np.ndarray:
     return np.where(index >= size, period - index, index)
 
 
+def _sampleable(x: np.ndarray, y: np.ndarray, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    # Non-finite coordinates sample pixel 0; far-away ones are clamped so the int conversion of
+    # their taps cannot overflow.
+    x = np.clip(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), -2.0 * width - 2, 3.0 * width + 2)
+    y = np.clip(np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0), -2.0 * height - 2, 3.0 * height + 2)
+    return x, y
+
+
 def bilinear_sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, border: str = "replicate") -> np.ndarray:
     """Sample ``image`` at float coordinates with bilinear interpolation.
 
@@ -75,11 +83,7 @@ def bilinear_sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, border: str
         (h, w) or (h, w, C) float32.
     """
     height, width = image.shape[:2]
-    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
-    y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
-    # Clamp far-away coordinates first so the int conversion cannot overflow.
-    x = np.clip(x, -2.0 * width - 2, 3.0 * width + 2)
-    y = np.clip(y, -2.0 * height - 2, 3.0 * height + 2)
+    x, y = _sampleable(x, y, height, width)
     x0f, y0f = np.floor(x), np.floor(y)
     ax = (x - x0f).astype(np.float32)
     ay = (y - y0f).astype(np.float32)
@@ -112,23 +116,13 @@ def _keys_weights(t: np.ndarray) -> list[np.ndarray]:
 
 
 def bicubic_sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, border: str = "replicate") -> np.ndarray:
-    """Sample ``image`` at float coordinates with Keys' bicubic convolution (a = −0.5).
+    """:func:`bilinear_sample` (same arguments and result) with Keys' bicubic convolution (a = −0.5).
 
     Exact at integer coordinates; reproduces linear and quadratic ramps. The result can overshoot
     the image's range near edges (ringing); :func:`warp` clips it.
-
-    Args:
-        image: (H, W) or (H, W, C) array, any dtype.
-        x: (h, w) float column coordinates (may be non-finite; those sample pixel 0).
-        y: (h, w) float row coordinates.
-        border: how taps outside the image are read: ``"replicate"`` (clamp) or ``"reflect"``.
-
-    Returns:
-        (h, w) or (h, w, C) float32.
     """
     height, width = image.shape[:2]
-    x = np.clip(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), -2.0 * width - 2, 3.0 * width + 2)
-    y = np.clip(np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0), -2.0 * height - 2, 3.0 * height + 2)
+    x, y = _sampleable(x, y, height, width)
     x0f, y0f = np.floor(x), np.floor(y)
     wx = [w.astype(np.float32) for w in _keys_weights((x - x0f).astype(np.float32))]
     wy = [w.astype(np.float32) for w in _keys_weights((y - y0f).astype(np.float32))]
