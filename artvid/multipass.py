@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -26,7 +27,8 @@ class Init(str, Enum):
     FIRST = "first"
 
 
-WARP_INTERPOLATIONS = ("bilinear", "bicubic")
+WarpInterpolation = Literal["bilinear", "bicubic"]
+WARP_INTERPOLATIONS: tuple[str, ...] = get_args(WarpInterpolation)
 """Values of ``ScheduleConfig.warp_interpolation`` (:data:`flow.warp.INTERPOLATIONS`)."""
 
 FRESH_INITS = (Init.RANDOM, Init.CONTENT)
@@ -96,7 +98,7 @@ class ScheduleConfig:
         200, help="Iteration cap for a shot's first frame and keyframes at scales after the first (balanced preset).", min=1
     )
 
-    warp_interpolation: str = setting(
+    warp_interpolation: WarpInterpolation = setting(
         "bilinear", help="Sampling of warped results: bilinear (Ruder's reference) or bicubic (keeps brush texture)."
     )
 
