@@ -230,6 +230,9 @@ def content_losses_batch(features: Mapping[str, "object"], content_features: Map
     return [float(v) for v in (feats - target).square().mean(dim=(1, 2, 3))]
 
 
+EDGE_CORRELATION = "edge_correlation"
+"""Name of :func:`edge_correlation` among ``artvid compare``'s metrics (the one where higher is better)."""
+
 EDGE_BLUR_SIGMA = 1.0
 """Gaussian pre-blur (px) of :func:`edge_correlation`, so single-pixel brush texture does not count as an edge."""
 

@@ -40,6 +40,7 @@ METRIC_LABELS = {
     "lai_ewarp": "Lai E_warp",
     "rmse_short": "RMSE short",
     "rmse_long": "RMSE long",
+    "edge_correlation": "edge corr.",
     "style_loss": "style loss",
     "content_loss": "content loss",
 }
@@ -73,7 +74,7 @@ def format_table(result: CompareResult) -> str:
     pairs = ", ".join(f"{METRIC_LABELS.get(m, m)} {result.pair_counts.get(m, 0)}" for m in result.metric_names)
     footer = (
         f"{result.frame_count} frames at {result.width}x{result.height}; flow: {result.settings.get('flow')}; "
-        f"evaluated pairs/frames: {pairs}; lower is better"
+        f"evaluated pairs/frames: {pairs}; lower is better, except edge corr. (the scene's edges kept: 1 = all)"
     )
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body), footer])
 
@@ -121,6 +122,7 @@ def write_plot(result: CompareResult, path: Path) -> Path:
 
     perceptual = "style_loss" if "style_loss" in result.metric_names else "content_loss"
     panels = ["ruder"] + ([perceptual] if perceptual in result.metric_names else [])
+    panels += [m for m in ("edge_correlation",) if m in result.metric_names]
     fig = Figure(figsize=(8, 3 * len(panels)))
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)
@@ -133,7 +135,7 @@ def write_plot(result: CompareResult, path: Path) -> Path:
             ax.plot(frames, values, style, marker=".", label=item.name + (" (reference)" if item.is_reference else ""))
         ax.set_ylabel(METRIC_LABELS[metric])
         ax.grid(True, alpha=0.3)
-    axes[0, 0].set_title(f"{result.content.name}: per-frame metrics (lower is better)")
+    axes[0, 0].set_title(f"{result.content.name}: per-frame metrics (lower is better, except edge corr.)")
     axes[0, 0].legend(fontsize="small")
     axes[-1, 0].set_xlabel("frame")
     fig.tight_layout()

@@ -71,7 +71,7 @@ def run_compare(
     source = flow_source(content, (info.width, info.height), long_side, (width, height), n, config, progress)
     perceptual = PerceptualScorer(device, config.weights, config.style, width, height) if device is not None else None
 
-    metric_names = list(metrics.TEMPORAL_METRICS)
+    metric_names = list(metrics.TEMPORAL_METRICS) + [metrics.EDGE_CORRELATION]
     if perceptual is not None:
         metric_names += perceptual.metric_names
     temporal = (("short", 1), ("long", config.long_term))
@@ -96,6 +96,8 @@ def run_compare(
                     row.update(ruder=errs["ruder"], lai_ewarp=errs["lai_ewarp"], rmse_short=errs["rmse"])
                 else:
                     row["rmse_long"] = errs["rmse"]
+        for row, frame in zip(values, frames):  # frames[0] is CONTENT's
+            row[metrics.EDGE_CORRELATION] = metrics.edge_correlation(frame, frames[0])
         if perceptual is not None:
             for row, loss in zip(values, perceptual.losses(frames)):
                 row.update(loss)

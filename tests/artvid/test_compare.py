@@ -87,7 +87,7 @@ def test_gt_flow_metrics_of_content_match_hand_computed_formula(shared_data, seq
     assert summary["lai_ewarp"] == pytest.approx(lai, rel=1e-5)
     assert summary["rmse_short"] == pytest.approx(math.sqrt(lai), rel=1e-5)
     assert math.isnan(summary["rmse_long"])
-    assert result.pair_counts == {"ruder": 1, "lai_ewarp": 1, "rmse_short": 1, "rmse_long": 0}
+    assert result.pair_counts == {"ruder": 1, "lai_ewarp": 1, "rmse_short": 1, "rmse_long": 0, "edge_correlation": 4}
     # The pair (frame_0002, frame_0003) is reported on the later frame (index 2) only.
     rows = {r["frame"]: r for r in result.rows if r["input"] == "content"}
     assert [t for t, r in rows.items() if math.isfinite(r["ruder"])] == [2]
@@ -131,12 +131,16 @@ def test_flickering_stylization_scores_worse_than_stable_on_every_temporal_metri
     result = run_compare(
         content, [_folder(tmp_path, "s", stable), _folder(tmp_path, "f", flicker)], config, progress=False
     )
-    assert result.metric_names == ("ruder", "lai_ewarp", "rmse_short", "rmse_long", "style_loss", "content_loss")
+    assert result.metric_names == (
+        "ruder", "lai_ewarp", "rmse_short", "rmse_long", "edge_correlation", "style_loss", "content_loss"
+    )
     for metric in metrics.TEMPORAL_METRICS:
         assert result.summary["flicker"][metric] > result.summary["stable"][metric], metric
         assert result.summary["content"][metric] < result.summary["flicker"][metric], metric
     assert result.pair_counts["rmse_short"] == 7 and result.pair_counts["rmse_long"] == 5
     assert result.summary["content"]["content_loss"] == 0.0
+    assert result.summary["content"]["edge_correlation"] == pytest.approx(1.0)
+    assert result.summary["stable"]["edge_correlation"] < 1.0
     assert result.summary["stable"]["content_loss"] > 0
     assert all(math.isfinite(result.summary[n]["style_loss"]) for n in ("content", "stable", "flicker"))
     assert result.settings["flow"].startswith("estimated (deepflow")

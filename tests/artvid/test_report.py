@@ -39,13 +39,15 @@ def test_report_files_are_written_and_parse(result, tmp_path):
 
     with open(written["csv"], newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["input", "frame", "ruder", "lai_ewarp", "rmse_short", "rmse_long"]
+    assert list(rows[0]) == ["input", "frame", "ruder", "lai_ewarp", "rmse_short", "rmse_long", "edge_correlation"]
     assert len(rows) == 3 * 5
     assert {r["input"] for r in rows} == {"content", "noisy", "content_input"}
     first = [r for r in rows if r["frame"] == "0"]
     assert all(r["ruder"] == "" for r in first)
     later = [r for r in rows if r["frame"] == "4"]
     assert all(float(r["rmse_long"]) >= 0 for r in later)
+    assert all(float(r["edge_correlation"]) == 1.0 for r in rows if r["input"] == "content")
+    assert all(float(r["edge_correlation"]) < 1.0 for r in rows if r["input"] == "noisy")
 
     summary = json.loads(written["json"].read_text())
     assert {"content", "frame_count", "size", "fps", "metrics", "inputs", "summary", "pairs", "settings"} <= set(summary)
