@@ -31,6 +31,10 @@ WarpInterpolation = Literal["bilinear", "bicubic"]
 WARP_INTERPOLATIONS: tuple[str, ...] = get_args(WarpInterpolation)
 """Values of ``ScheduleConfig.warp_interpolation`` (:data:`flow.warp.INTERPOLATIONS`)."""
 
+Carry = Literal["image", "residual"]
+CARRIES: tuple[str, ...] = get_args(Carry)
+"""Values of ``ScheduleConfig.carry``."""
+
 FRESH_INITS = (Init.RANDOM, Init.CONTENT)
 """Initialisations that start from scratch rather than from a stylized result."""
 
@@ -72,6 +76,12 @@ class ScheduleConfig:
             (Ruder's reference, the default) or ``bicubic``, which keeps the brush texture that
             bilinear blurs at sub-pixel offsets (see :mod:`flow.warp`): sharper strokes and a
             lower per-frame loss, for a slightly higher warping error (bench/RESULTS.md).
+        carry: What the flow carries from one frame to another (the warped start, the temporal
+            loss's target, the multi-pass blend): ``image``, the stylized frame itself (Ruder's
+            method), or ``residual``, the stylization's difference from its content frame, added
+            onto the new frame's content: ``c_i + warp(x_j - c_j)``. With a residual the scene's
+            edges come from each new frame rather than from a result warped again and again, and
+            a disoccluded region starts from its own content rather than from what covered it.
     """
 
     passes: int = setting(1, help="Passes; 2+ adds Ruder's bidirectional blending.", min=1)
@@ -102,7 +112,13 @@ class ScheduleConfig:
         "bilinear", help="Sampling of warped results: bilinear (Ruder's reference) or bicubic (keeps brush texture)."
     )
 
+    carry: Carry = setting(
+        "image", help="What the flow carries between frames: the stylized image (Ruder) or its residual over the content."
+    )
+
     def __post_init__(self) -> None:
+        if self.carry not in CARRIES:
+            raise ConfigError(f"carry must be one of {', '.join(CARRIES)}, got {self.carry!r}")
         if self.warp_interpolation not in WARP_INTERPOLATIONS:
             raise ConfigError(
                 f"warp-interpolation must be one of {', '.join(WARP_INTERPOLATIONS)}, got {self.warp_interpolation!r}"

@@ -28,12 +28,17 @@ class FlowSource(Protocol):
         """A pair with ``.flow`` ``(H, W, 2)`` from ``i`` to ``j`` on ``i``'s grid and ``.reliability`` ``(H, W)``."""
 
 
-def flow_warper(flows: FlowSource, interpolation: str) -> WarpFn:
+def flow_warper(flows: FlowSource, interpolation: str, content: Callable[[int], np.ndarray] | None = None) -> WarpFn:
     """The executor's warp: image of frame ``j`` → frame ``i``'s grid (out-of-frame pixels get the
     mean colour), by the flow of ``(i, j)``, or when ``chained`` by the consecutive flows from ``i``
-    to ``j`` composed (:func:`flow.chain`), sampled with ``interpolation`` (:func:`flow.warp`)."""
+    to ``j`` composed (:func:`flow.chain`), sampled with ``interpolation`` (:func:`flow.warp`).
 
-    def warp(image: np.ndarray, i: int, j: int, chained: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    With ``content`` (frame ``i`` → its content, ``(H, W, 3) uint8``), the flow carries the
+    residual of the image over frame ``j``'s content, added onto frame ``i``'s content and clipped
+    to [0, 1]: ``c_i + warp(x_j - c_j)`` (``ScheduleConfig.carry == "residual"``).
+    """
+
+    def move(image: np.ndarray, i: int, j: int, chained: bool) -> tuple[np.ndarray, np.ndarray]:
         if chained and abs(i - j) > 1:
             steps = [flows.wait(m, n) for m, n in consecutive_steps(i, j)]
             total, reliability = flow.chain([(s.flow, s.reliability) for s in steps])
@@ -41,7 +46,18 @@ def flow_warper(flows: FlowSource, interpolation: str) -> WarpFn:
         pair = flows.wait(i, j)
         return flow.warp(image, pair.flow, border="mean", interpolation=interpolation), pair.reliability
 
+    def warp(image: np.ndarray, i: int, j: int, chained: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        if content is None:
+            return move(image, i, j, chained)
+        residual, reliability = move(image - _unit(content(j)), i, j, chained)
+        return np.clip(_unit(content(i)) + residual, 0.0, 1.0, out=residual), reliability
+
     return warp
+
+
+def _unit(frame: np.ndarray) -> np.ndarray:
+    """``(H, W, 3) uint8`` → float32 in [0, 1]."""
+    return frame.astype(np.float32) / np.float32(255.0)
 
 
 def fresh_initializer(content: Callable[[int], np.ndarray], seed: int) -> FreshInitFn:
@@ -54,7 +70,7 @@ def fresh_initializer(content: Callable[[int], np.ndarray], seed: int) -> FreshI
     from artvid.frames import random_init
 
     def fresh_init(frame: int, kind: Init) -> np.ndarray:
-        image = content(frame).astype(np.float32) / 255.0
+        image = _unit(content(frame))
         if kind is Init.CONTENT:
             return image
         return random_init(image.shape, seed, frame)

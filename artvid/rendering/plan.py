@@ -58,6 +58,7 @@ class RenderPlan:
             with, in the order they are first needed.
         blend_weight: δ of the multi-pass blend (``ScheduleConfig.blend_weight``).
         warp_interpolation: How warps sample a frame (``ScheduleConfig.warp_interpolation``).
+        carry: What warps carry: the image or its residual over the content (``ScheduleConfig.carry``).
         shots: ``(start, stop)`` of every shot.
         final: Per frame, the finished frame that is its output.
         units: The steps grouped for workers.
@@ -72,6 +73,7 @@ class RenderPlan:
     final: tuple[Ref, ...] = ()
     units: tuple[Unit, ...] = ()
     warp_interpolation: str = "bilinear"
+    carry: str = "image"
 
     def pass_steps(self, pass_index: int) -> list[Step]:
         """The steps of one pass, in order."""
@@ -172,6 +174,7 @@ def make_plan(
     return RenderPlan(
         frame_count, max(by_pass), steps, tuple(pairs), schedule.blend_weight, shots,
         tuple(final[f] for f in range(frame_count)), _units(ordered), schedule.warp_interpolation,
+        schedule.carry,
     )
 
 

@@ -63,8 +63,10 @@ class Inputs:
 
 def unit_inputs(unit: Unit) -> list[Hashable]:
     pairs = dict.fromkeys(pair for step in unit.steps for pair in step.flow_pairs())
+    # The content of the frames warped from too: a residual carry (ScheduleConfig.carry) reads it.
+    warped_from = [j for step in unit.steps for _, j, _ in step.warps()]
     return (
-        [("content", f) for f in dict.fromkeys(s.frame for s in unit.steps)]
+        [("content", f) for f in dict.fromkeys([*(s.frame for s in unit.steps), *warped_from])]
         + [("frame", r) for r in unit.needs] + [("flow", p) for p in pairs]
         + [("coarse", s.frame) for s in unit.steps if s.start.coarse]
     )

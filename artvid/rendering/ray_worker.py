@@ -177,7 +177,10 @@ class StylizeWorker:
             return frame_stylizer(*args)
 
         parts = Parts(
-            stylize=stylize, warp=flow_warper(_EntryFlows(entries, self.flow_key), self.plan.warp_interpolation),
+            stylize=stylize, warp=flow_warper(
+                _EntryFlows(entries, self.flow_key), self.plan.warp_interpolation,
+                content_of if self.plan.carry == "residual" else None,
+            ),
             fresh_init=fresh_initializer(content_of, self.seed), store=_UnitStore(given, on_save),
             coarse=CoarseScale(below.__getitem__, next(iter(content.values())).shape[:2]) if below else None,
         )

@@ -351,7 +351,9 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coa
     if plan.flow_pairs:
         flows = _flow_cache(clip, config, options, clip_hash).start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
-        stylize=frame_stylizer, warp=flow_warper(flows, plan.warp_interpolation) if flows is not None else _no_flow,
+        stylize=frame_stylizer, warp=_no_flow if flows is None else flow_warper(
+            flows, plan.warp_interpolation, work.load_content if plan.carry == "residual" else None
+        ),
         fresh_init=fresh_initializer(work.load_content, config.schedule.seed), store=work, progress=progress,
         coarse=coarse,
     )

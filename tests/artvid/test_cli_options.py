@@ -69,7 +69,7 @@ OPTIONS_ADDED = {
     "render": {
         "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--cuts",
         "--chunk-frames", "--backend", "--ray-address", "--ray-workers", "--gpus-per-worker", "--scales",
-        "--scale-iterations", "--scale-iterations-first", "--warp-interpolation",
+        "--scale-iterations", "--scale-iterations-first", "--warp-interpolation", "--carry",
     },
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
     "flow": {"--cuts", "--scales"},
@@ -103,7 +103,7 @@ NOT_ON_COMMAND = {
                  "chunk_frames")},
     ("image", "upscale"): "--size only ever shrinks a still image (load_image's max_side)",
     **{("image", f): "a still image's scales are --coarse-to-fine's" for f in ("scales", "scale_iterations", "scale_iterations_first")},
-    ("image", "warp_interpolation"): "a still image warps nothing",
+    **{("image", f): "a still image warps nothing" for f in ("warp_interpolation", "carry")},
 }
 # CompareConfig fields set from the run options (plain options shared by every command); compare's
 # --device defaults to auto like the other commands, the dataclass to cpu for library callers.

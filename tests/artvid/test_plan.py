@@ -322,6 +322,44 @@ def test_the_flow_warper_chains_consecutive_pairs():
     assert rel[:, : W - 3].min() == 1.0 and rel[:, W - 3 :].max() == 0.0
 
 
+def test_a_residual_carry_warps_the_difference_from_the_content_onto_the_new_content():
+    from types import SimpleNamespace
+
+    from artvid.rendering.parts import flow_warper
+
+    class Shifts:  # every frame moves one pixel right of the previous one
+        def wait(self, i, j):
+            shift = np.zeros((H, W, 2), np.float32)
+            shift[..., 0] = j - i
+            return SimpleNamespace(flow=shift, reliability=np.ones((H, W), np.float32))
+
+    rng = np.random.default_rng(1)
+    content = {k: rng.integers(0, 256, (H, W, 3), dtype=np.uint8) for k in (0, 1)}
+    image = rng.random((H, W, 3)).astype(np.float32)
+    carried, reliability = flow_warper(Shifts(), "bilinear", content.__getitem__)(image, 1, 0)
+    moved, same = flow_warper(Shifts(), "bilinear")(image - content[0] / np.float32(255), 1, 0)
+    np.testing.assert_allclose(carried, np.clip(content[1] / np.float32(255) + moved, 0, 1), atol=1e-6)
+    np.testing.assert_array_equal(reliability, same)
+    # Where the previous frame is its own content, the new frame starts from its own content.
+    plain, _ = flow_warper(Shifts(), "bilinear", content.__getitem__)(content[0] / np.float32(255), 1, 0)
+    np.testing.assert_allclose(plain[:, 1:], content[1][:, 1:] / 255, atol=1e-6)
+
+
+def test_ray_units_receive_the_content_of_the_frames_they_warp_from():
+    from artvid.rendering.ray_schedule import unit_inputs
+
+    plan = make_plan(12, ScheduleConfig(chunk_frames=6, passes=2), offsets=(1,))
+    for unit in plan.units:
+        given = {key[1] for key in unit_inputs(unit) if key[0] == "content"}
+        assert {j for step in unit.steps for _, j, _ in step.warps()} <= given
+
+
+def test_carry_is_checked():
+    assert make_plan(3, ScheduleConfig(carry="residual"), offsets=(1,)).carry == "residual"
+    with pytest.raises(ConfigError, match="carry must be one of image, residual"):
+        ScheduleConfig(carry="flow")
+
+
 @pytest.mark.parametrize("offsets", [(1,), (1, 10)])
 def test_a_chunked_plan_warps_with_no_pair_the_unchunked_plan_lacks(offsets):
     # So `artvid flow` (which knows nothing of chunks) precomputes every pair a chunked render reads.

@@ -155,6 +155,15 @@ class TestRay:
         assert runs["ms-ray"].frames_stylized == 30
 
     @pytest.mark.slow
+    def test_a_residual_carry_gives_the_local_frames(self, case):
+        # A residual carry reads the content of the frames it warps from, which other units own.
+        config = build_config(schedule={**SCHEDULE, "carry": "residual"}, size=None)
+        runs = {name: render(case.clip, [case.style], case.folder / f"out-{name}", config, case.options(name, **backend))
+                for name, backend in (("res-local", {}), ("res-ray", {"backend": "ray", "ray_workers": 2}))}
+        assert case.frames("res-ray") == case.frames("res-local") != case.expected
+        assert runs["res-ray"].frames_stylized == 15
+
+    @pytest.mark.slow
     def test_a_worker_killed_mid_unit_changes_nothing(self, case, fault_file, caplog):
         fault_file.write_text("2")  # the first worker to start its 2nd frame exits
         summary = case.render("killed-worker", backend="ray", ray_workers=2)
