@@ -14,6 +14,7 @@ from artvid.device import resolve_device
 from artvid.errors import ImageReadError
 from artvid.multipass import Init
 from artvid.frames import image_tensor, random_init
+from artvid.levels import stretch_levels
 from artvid.stylize import StylizeConfig, Stylizer, check_memory
 
 def stylize_image(
@@ -41,6 +42,8 @@ def stylize_image(
         raise ImageReadError(f"output folder {output.parent} does not exist")
     started = time.perf_counter()
     frame = images.load_image(content, max_side=size)
+    if config.content_levels == "stretch":
+        frame = stretch_levels(frame)
     style_frames = [images.load_image(path) for path in styles]
     torch_device = resolve_device(device)
     check_memory(frame.shape[0], frame.shape[1], config, torch_device)

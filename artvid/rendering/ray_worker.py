@@ -153,6 +153,7 @@ class StylizeWorker:
         import ray
 
         from artvid.rendering.execute import Parts, execute
+        from artvid.levels import content_loader
         from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
         from artvid.rendering.progress import Silent
         from artvid.rendering.scales import CoarseScale
@@ -162,7 +163,7 @@ class StylizeWorker:
         given = dict(zip(frames, ray.get(list(frames.values()))))
         entries = dict(zip(flows, ray.get(list(flows.values()))))
         below = dict(zip(coarse or {}, ray.get(list((coarse or {}).values()))))
-        content_of = content.__getitem__
+        content_of = content_loader(content.__getitem__, self.config.content_levels)
         frame_stylizer = FrameStylizer(stylizer, content_of, self.plan, Silent(), self.device)
         results: queue.Queue = queue.Queue()
         counted = {"iterations": 0}

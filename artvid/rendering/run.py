@@ -22,6 +22,7 @@ from artvid.config import RenderConfig, to_dict
 from artvid.device import resolve_device
 from artvid.errors import ConfigError, DamagedFrameError, WorkDirError
 from artvid.flowcache import FlowCache, default_cache_dir
+from artvid.levels import content_loader
 from artvid.rendering.assemble import check_output, default_work_dir, write_output
 from artvid.outputs import check_not_input
 from artvid.rendering.execute import Executed, Parts, execute
@@ -346,15 +347,17 @@ def _healing(work: WorkDir, plan: RenderPlan, run) -> None:
 
 def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coarse=None) -> tuple[Executed, FrameStylizer]:
     progress = options.progress or Silent()
-    frame_stylizer = FrameStylizer(stylizer, work.load_content, plan, progress, device)
+    # What is stylized: the content frames, their levels stretched where asked (StylizeConfig.content_levels).
+    content = content_loader(work.load_content, config.stylize.content_levels)
+    frame_stylizer = FrameStylizer(stylizer, content, plan, progress, device)
     flows = None
     if plan.flow_pairs:
         flows = _flow_cache(clip, config, options, clip_hash).start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
         stylize=frame_stylizer, warp=_no_flow if flows is None else flow_warper(
-            flows, plan.warp_interpolation, work.load_content if plan.carry == "residual" else None
+            flows, plan.warp_interpolation, content if plan.carry == "residual" else None
         ),
-        fresh_init=fresh_initializer(work.load_content, config.schedule.seed), store=work, progress=progress,
+        fresh_init=fresh_initializer(content, config.schedule.seed), store=work, progress=progress,
         coarse=coarse,
     )
     try:

@@ -17,6 +17,7 @@ from artvid.settings import setting
 
 OptimizerName = Literal["lbfgs", "adam"]
 Pooling = Literal["max", "avg"]
+ContentLevels = Literal["none", "stretch"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class StylizeConfig:
             ⅔ of ``iterations`` full-size iterations (an iteration at half size costs ~¼).
             A render applies it only to frames that start from scratch (noise or the content);
             a warm-started frame already holds full-size detail that a coarse level would blur.
+        content_levels: ``"none"``: the content frame as it is (Gatys, Ruder); ``"stretch"``: a
+            low-contrast frame's levels are stretched before it is stylized
+            (:func:`artvid.levels.stretch_levels`), so that dark or flat footage keeps its scene
+            as well-exposed footage does; frames whose levels span enough are left as they are.
         amp: Run the VGG19 pass in bfloat16 autocast on CUDA (image, losses and optimiser stay
             float32). No effect on other devices.
     """
@@ -76,6 +81,9 @@ class StylizeConfig:
         help="Number of scales solved coarse to fine for frames started from noise or the content "
         "(1 = full size only).",
         min=1,
+    )
+    content_levels: ContentLevels = setting(
+        "none", help="Stretch a low-contrast content frame's levels before stylizing it (dark or flat footage)."
     )
     amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA (no effect elsewhere).")
 
@@ -108,6 +116,8 @@ class StylizeConfig:
         _positive(self, "learning_rate")
         if self.optimizer not in get_args(OptimizerName):
             raise ConfigError(f"expected optimizer in {get_args(OptimizerName)}, got {self.optimizer!r}")
+        if self.content_levels not in get_args(ContentLevels):
+            raise ConfigError(f"expected content_levels in {get_args(ContentLevels)}, got {self.content_levels!r}")
         if self.pooling not in get_args(Pooling):
             raise ConfigError(f"expected pooling in {get_args(Pooling)}, got {self.pooling!r}")
         for name in ("lbfgs_history", "tolerance_window", "coarse_to_fine"):

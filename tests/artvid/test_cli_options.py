@@ -70,8 +70,9 @@ OPTIONS_ADDED = {
         "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--cuts",
         "--chunk-frames", "--backend", "--ray-address", "--ray-workers", "--gpus-per-worker", "--scales",
         "--scale-iterations", "--scale-iterations-first", "--warp-interpolation", "--carry",
+        "--content-levels",
     },
-    "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp"},
+    "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--content-levels"},
     "flow": {"--cuts", "--scales"},
     "compare": {"--weights", "--perceptual", "--no-perceptual", "--cuts"},
 }

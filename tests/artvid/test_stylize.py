@@ -95,6 +95,7 @@ def test_lists_are_normalised_to_tuples():
         {"pooling": "min"},
         {"coarse_to_fine": 0},
         {"amp": "yes"},
+        {"content_levels": "auto"},
     ],
 )
 def test_invalid_config_raises(kwargs):
