@@ -26,7 +26,8 @@ class Quality(str, Enum):
 # chosen with bench/convergence.py: on the example clip they come within 5 % of the paper
 # preset's final loss on every frame with 16 % of its iterations). "paper" is Ruder et al.'s
 # published setting: 2000 iterations for the first frame (from noise), 1000 for the others, 100
-# per frame in later passes, no coarse-to-fine, their weights (the defaults).
+# per frame in later passes, no coarse-to-fine, their weights (the defaults), the stylized image
+# carried by the flow and the content frames as they are.
 PRESETS: dict[Quality, dict[str, dict[str, Any]]] = {
     Quality.DRAFT: {
         "schedule": {"iterations_first": 80, "iterations": 30, "pass_iterations": 10, "scale_iterations": 15,
@@ -37,9 +38,9 @@ PRESETS: dict[Quality, dict[str, dict[str, Any]]] = {
     Quality.PAPER: {
         "schedule": {
             "iterations_first": 2000, "iterations": 1000, "pass_iterations": 100, "init_first": "random",
-            "scale_iterations": 500, "scale_iterations_first": 1000, "scales": "1",
+            "scale_iterations": 500, "scale_iterations_first": 1000, "scales": "1", "carry": "image",
         },
-        "stylize": {"coarse_to_fine": 1},
+        "stylize": {"coarse_to_fine": 1, "content_levels": "none"},
     },
 }
 

@@ -113,7 +113,8 @@ class ScheduleConfig:
     )
 
     carry: Carry = setting(
-        "image", help="What the flow carries between frames: the stylized image (Ruder) or its residual over the content."
+        "residual", help="What the flow carries between frames: the stylization's residual over the content, or the "
+        "stylized image (Ruder's, the paper preset's)."
     )
 
     def __post_init__(self) -> None:

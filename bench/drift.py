@@ -8,7 +8,8 @@ balanced and draft), renders the clip in one pass and measures per frame:
   the gradient-magnitude images of the output frame and its content frame (grayscale, σ = 1 px
   pre-blur); 1 = every edge of the scene is there;
 * the **content loss** (relu4_2 feature MSE against the content frame, unweighted, as
-  ``artvid compare`` reports it);
+  ``artvid compare`` reports it), and the **style loss** beside it (a style that fades over the
+  clip shows as a rising style loss);
 * the **warping error** (Ruder's E_temp, DeepFlow on the content, as ``artvid compare``), next to
   the content clip's own (its floor: what a "stylization" that is the content itself scores).
 
@@ -23,6 +24,7 @@ the content's own and <= 0.2x the independent baseline's.
 
     python bench/drift.py                                  # 50 frames at 128 px, balanced and draft
     python bench/drift.py --set warp_interpolation=bilinear --plot /tmp/drift-bilinear.png
+    python bench/drift.py --replot new.json=defaults --replot old.json=Ruder --plot docs/drift.png
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def _scores(content_dir: Path, output_dir: Path, style: Path, work: Path) -> dic
             for name in ("out", "content")}
     correlation = [metrics.edge_correlation(o, c) for o, c in zip(_frames(output_dir), _frames(content_dir))]
     return {"edge_correlation": correlation, "content_loss": [r["content_loss"] for r in rows["out"]],
+            "style_loss": [r["style_loss"] for r in rows["out"]],
             "warp": [r["ruder"] for r in rows["out"]], "warp_floor": [r["ruder"] for r in rows["content"]]}
 
 
@@ -105,6 +108,7 @@ def _summary(scores: dict[str, list[float]], independent: dict[str, float]) -> d
         "edge_correlation_last": statistics.mean(corr[-WINDOW:]),
         "edge_correlation_ratio": statistics.mean(corr[-WINDOW:]) / corr[0],
         "content_loss_ratio": statistics.mean(content[-WINDOW:]) / statistics.mean(content[:WINDOW]),
+        "style_loss_ratio": statistics.mean(scores["style_loss"][-WINDOW:]) / statistics.mean(scores["style_loss"][:WINDOW]),
         "warp": warp,
         "warp_over_floor": warp / floor,
         "warp_over_independent": warp / independent["warp"],
@@ -112,7 +116,8 @@ def _summary(scores: dict[str, list[float]], independent: dict[str, float]) -> d
     }
 
 
-TARGETS = {"edge_correlation_ratio": ">= 0.85", "content_loss_ratio": "<= 1.15", "warp_over_floor": "<= 1.5",
+TARGETS = {"edge_correlation_ratio": ">= 0.85", "content_loss_ratio": "<= 1.15",
+           "style_loss_ratio": "(no target: above 1, the style fades)", "warp_over_floor": "<= 1.5",
            "warp_over_independent": "<= 0.2"}
 
 
@@ -157,7 +162,18 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=None, help="Keep the renders here (default: a temporary folder).")
     parser.add_argument("--plot", type=Path, default=None, help="Write the per-frame plot here (PNG).")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--replot", action="append", default=[], metavar="FILE.json=LABEL",
+                        help="Draw --plot from earlier --json results instead of rendering, each run's label "
+                             "suffixed with LABEL (repeatable), e.g. to show two settings in one plot.")
     args = parser.parse_args()
+    if args.replot:
+        merged = {}
+        for item in args.replot:
+            path, _, suffix = item.partition("=")
+            merged.update({f"{label}{', ' + suffix if suffix else ''}": entry
+                           for label, entry in json.loads(Path(path).read_text()).items()})
+        _plot(merged, args.plot or Path("drift.png"))
+        return 0
     clips = args.clip or [CLIP]
     presets = args.quality or ["balanced", "draft"]
     settings = {name: _value(value) for name, value in (item.split("=", 1) for item in args.set)}

@@ -7,6 +7,9 @@ redesign (commit 886969d)::
     artvid render examples/sintel.mp4 --style examples/starry_night.jpg \\
         --quality draft --passes 2 --seed 3 -o OUT/
 
+(since the defaults changed, with ``--carry image --content-levels none`` added, which were the
+defaults then).
+
 Usage: ``python bench/identical.py [--out DIR] [--write]`` (``--write`` records a new list after a
 deliberate change of behaviour). Takes about 2.5 minutes on 2 CPU cores. Exit status 1 on any
 difference. The list holds for CPU runs with this project's torch version; another torch, CPU
@@ -25,7 +28,8 @@ import artvid
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKSUMS = Path(__file__).with_suffix(".sha256")
-SETTINGS = {"quality": "draft", "passes": 2, "seed": 3}
+SETTINGS = {"quality": "draft", "passes": 2, "seed": 3, "carry": "image", "content_levels": "none"}
+"""Ruder's carry and the content as it is: the defaults when the list was written."""
 
 
 def main() -> int:

@@ -83,7 +83,7 @@ class StylizeConfig:
         min=1,
     )
     content_levels: ContentLevels = setting(
-        "none", help="Stretch a low-contrast content frame's levels before stylizing it (dark or flat footage)."
+        "stretch", help="Stretch a low-contrast content frame's levels before stylizing it (none: as it is, the paper preset's)."
     )
     amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA (no effect elsewhere).")
 

@@ -382,3 +382,13 @@ def test_a_frame_that_is_both_start_and_temporal_target_is_warped_once():
     execute(plan, parts)
     assert len(warps) == len(set(warps))  # pass 1: the previous frame once; a sweep: its neighbour once
     assert len(warps) == sum(len(s.temporal) for s in plan.steps)
+
+
+def test_the_presets_carry_the_residual_and_stretch_levels_except_the_papers():
+    from artvid.config import build_config
+
+    for quality in ("draft", "balanced"):
+        config = build_config(quality)
+        assert (config.schedule.carry, config.stylize.content_levels) == ("residual", "stretch")
+    paper = build_config("paper")
+    assert (paper.schedule.carry, paper.stylize.content_levels) == ("image", "none")

@@ -155,13 +155,14 @@ class TestRay:
         assert runs["ms-ray"].frames_stylized == 30
 
     @pytest.mark.slow
-    def test_a_residual_carry_gives_the_local_frames(self, case):
-        # A residual carry reads the content of the frames it warps from, which other units own.
-        config = build_config(schedule={**SCHEDULE, "carry": "residual"}, size=None)
+    def test_ruders_carry_and_unstretched_content_give_the_local_frames(self, case):
+        # The case renders with the defaults: a residual carry (whose warps read the content of
+        # frames other units own) and stretched levels (the clip is low-contrast), on workers too.
+        config = build_config(schedule={**SCHEDULE, "carry": "image"}, stylize={"content_levels": "none"}, size=None)
         runs = {name: render(case.clip, [case.style], case.folder / f"out-{name}", config, case.options(name, **backend))
-                for name, backend in (("res-local", {}), ("res-ray", {"backend": "ray", "ray_workers": 2}))}
-        assert case.frames("res-ray") == case.frames("res-local") != case.expected
-        assert runs["res-ray"].frames_stylized == 15
+                for name, backend in (("ruder-local", {}), ("ruder-ray", {"backend": "ray", "ray_workers": 2}))}
+        assert case.frames("ruder-ray") == case.frames("ruder-local") != case.expected
+        assert runs["ruder-ray"].frames_stylized == 15
 
     @pytest.mark.slow
     def test_a_worker_killed_mid_unit_changes_nothing(self, case, fault_file, caplog):
@@ -189,11 +190,14 @@ class TestRay:
         deadline = time.monotonic() + 120
         while len(list(stored.glob("*.png"))) < 3 and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        # On a busy machine the deadline may come first: what was stored by then must be resumed.
+        stored_before = len(list(stored.glob("*.png")))
         driver.send_signal(signal.SIGKILL)
         driver.wait()
         assert driver.returncode == -signal.SIGKILL, "the driver finished before it was killed"
+        assert stored_before >= 1, "the driver stored no frame in 120 s"
         summary = case.render("killed-driver", backend="ray", ray_workers=2)
-        assert summary.frames_resumed >= 3 and summary.frames_stylized > 0
+        assert summary.frames_resumed >= stored_before and summary.frames_stylized > 0
         assert case.frames("killed-driver") == case.expected
         # The flow entries the killed driver stored are reused, not recomputed.
         assert case.flow_entries("killed-driver") == case.flow_entries("local")
