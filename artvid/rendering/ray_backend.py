@@ -160,7 +160,7 @@ class RayBackend:
 
     def run(
         self, plan: RenderPlan, work: WorkDir, flows: FlowCache | None, stylize_config, styles, seed: int,
-        size: tuple[int, int], progress: Progress, tally: Executed, coarse=None,
+        size: tuple[int, int], progress: Progress, tally: Executed, coarse=None, levels=None,
     ) -> RayStats:
         """Run every unit of ``plan`` whose frames ``work`` lacks; store each frame as it arrives.
 
@@ -176,6 +176,8 @@ class RayBackend:
             tally: Counts of frames stylized and found stored, added to.
             coarse: The scale below (:class:`artvid.rendering.scales.CoarseScale`) when ``plan`` is
                 a multi-scale render's later scale; its frames travel to the workers like the rest.
+            levels: Each shot's levels map (:class:`artvid.levels.ShotLevels`), None for the
+                content as it is.
 
         Returns:
             What the workers did (accumulated over calls).
@@ -213,7 +215,8 @@ class RayBackend:
         flow_key = flows.key if flows is not None else None
         count = min(self.workers, len(todo))
         # By value, not as object refs: Ray keeps an actor's creation arguments for its restarts.
-        worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed, "flow_key": flow_key}
+        worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed,
+                       "flow_key": flow_key, "levels": levels}
         self._start_actors(count, worker_args, (*size, plan.most_temporal_targets()))
         UnitLoop(self, plan, work, inputs, stored, progress, tally).run(todo)
         return self.stats

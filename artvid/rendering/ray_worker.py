@@ -100,15 +100,18 @@ class StylizeWorker:
         seed: Seed of noise initialisations.
         flow_key: The flow cache key the entries were written under.
         threads: torch intra-op threads (None = leave torch's default).
+        levels: Each shot's levels map (:class:`artvid.levels.ShotLevels`), None for the content
+            as it is.
     """
 
-    def __init__(self, config, styles, device: str, plan, seed: int, flow_key: str | None, threads: int | None) -> None:
+    def __init__(self, config, styles, device: str, plan, seed: int, flow_key: str | None, threads: int | None,
+                 levels=None) -> None:
         if threads:
             import torch
 
             torch.set_num_threads(threads)
         self.config, self.styles, self.device_name = config, styles, device
-        self.plan, self.seed, self.flow_key = plan, seed, flow_key
+        self.plan, self.seed, self.flow_key, self.levels = plan, seed, flow_key, levels
         self._stylizer = None
         self._started = 0
 
@@ -163,7 +166,7 @@ class StylizeWorker:
         given = dict(zip(frames, ray.get(list(frames.values()))))
         entries = dict(zip(flows, ray.get(list(flows.values()))))
         below = dict(zip(coarse or {}, ray.get(list((coarse or {}).values()))))
-        content_of = content_loader(content.__getitem__, self.config.content_levels)
+        content_of = content_loader(content.__getitem__, self.levels)
         frame_stylizer = FrameStylizer(stylizer, content_of, self.plan, Silent(), self.device)
         results: queue.Queue = queue.Queue()
         counted = {"iterations": 0}

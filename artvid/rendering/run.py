@@ -22,7 +22,7 @@ from artvid.config import RenderConfig, to_dict
 from artvid.device import resolve_device
 from artvid.errors import ConfigError, DamagedFrameError, WorkDirError
 from artvid.flowcache import FlowCache, default_cache_dir
-from artvid.levels import content_loader
+from artvid.levels import ShotLevels, content_loader
 from artvid.rendering.assemble import check_output, default_work_dir, write_output
 from artvid.outputs import check_not_input
 from artvid.rendering.execute import Executed, Parts, execute
@@ -169,6 +169,10 @@ def render(
         "config": _manifest_config(config),
         "cuts": list(cuts),
     }
+    if config.stylize.content_levels != "none":
+        # Stretched levels were measured frame by frame before they were measured per shot: a
+        # work directory of that time holds other frames.
+        manifest["levels"] = "per shot"
     from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights
@@ -312,12 +316,13 @@ def _ray_backend(options: RunOptions) -> Iterator[Any]:
 def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info, coarse=None):
     progress = options.progress or Silent()
     cache = _flow_cache(clip, config, options, clip_hash) if plan.flow_pairs else None
+    levels = _shot_levels(config, plan, work)
     progress.start(plan)
     tally = Executed()
     try:
         _healing(work, plan, lambda: backend.run(
             plan, work, cache, config.stylize, style_frames, config.schedule.seed, (info.height, info.width),
-            progress, tally, coarse,
+            progress, tally, coarse, levels,
         ))
     finally:
         progress.close()
@@ -348,7 +353,7 @@ def _healing(work: WorkDir, plan: RenderPlan, run) -> None:
 def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coarse=None) -> tuple[Executed, FrameStylizer]:
     progress = options.progress or Silent()
     # What is stylized: the content frames, their levels stretched where asked (StylizeConfig.content_levels).
-    content = content_loader(work.load_content, config.stylize.content_levels)
+    content = content_loader(work.load_content, _shot_levels(config, plan, work))
     frame_stylizer = FrameStylizer(stylizer, content, plan, progress, device)
     flows = None
     if plan.flow_pairs:
@@ -371,6 +376,13 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coa
         if flows is not None:
             flows.cancel()
     return _done(plan, tally), frame_stylizer
+
+
+def _shot_levels(config: RenderConfig, plan: RenderPlan, work: WorkDir) -> ShotLevels | None:
+    """Each shot's levels map when the content's levels are stretched (``content_levels``), else None."""
+    if config.stylize.content_levels == "none":
+        return None
+    return ShotLevels.measure(work.load_content, plan.shots)
 
 
 def _done(plan: RenderPlan, tally: Executed) -> Executed:

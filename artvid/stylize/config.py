@@ -49,9 +49,10 @@ class StylizeConfig:
             A render applies it only to frames that start from scratch (noise or the content);
             a warm-started frame already holds full-size detail that a coarse level would blur.
         content_levels: ``"none"``: the content frame as it is (Gatys, Ruder); ``"stretch"``: a
-            low-contrast frame's levels are stretched before it is stylized
-            (:func:`artvid.levels.stretch_levels`), so that dark or flat footage keeps its scene
-            as well-exposed footage does; frames whose levels span enough are left as they are.
+            low-contrast shot's levels are stretched before it is stylized, every frame of the
+            shot by one map (:class:`artvid.levels.ShotLevels`; a still by its own,
+            :func:`artvid.levels.stretch_levels`), so that dark or flat footage keeps its scene
+            as well-exposed footage does; shots whose levels span enough are left as they are.
         amp: Run the VGG19 pass in bfloat16 autocast on CUDA (image, losses and optimiser stay
             float32). No effect on other devices.
     """
@@ -83,7 +84,7 @@ class StylizeConfig:
         min=1,
     )
     content_levels: ContentLevels = setting(
-        "stretch", help="Stretch a low-contrast content frame's levels before stylizing it (none: as it is, the paper preset's)."
+        "stretch", help="Stretch a low-contrast shot's levels (one map per shot) before stylizing it (none: as it is, the paper preset's)."
     )
     amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA (no effect elsewhere).")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artvid.levels import LEVELS_RANGE, MAX_GAIN, content_loader, stretch_levels
+from artvid.levels import LEVELS_RANGE, MAX_GAIN, ShotLevels, content_loader, measure_levels, stretch_levels
 from tests.helpers import textured_image
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -52,8 +52,40 @@ def test_the_gain_is_capped_and_the_frame_stays_in_range():
     np.testing.assert_array_equal(stretch_levels(constant), constant)
 
 
-def test_the_content_loader_applies_the_levels_asked_for(scene):
+def test_every_frame_of_a_shot_goes_through_one_map_and_each_shot_has_its_own(scene):
+    # A dark shot whose frames brighten a little (a light comes on), then a well-exposed shot.
+    frames = {f: np.rint(scene * (0.2 + 0.01 * f)).astype(np.uint8) for f in range(6)}
+    frames.update({f: scene for f in range(6, 9)})
+    levels = ShotLevels.measure(frames.__getitem__, [(0, 6), (6, 9)])
+    assert levels.maps[1] is None
+    load = content_loader(frames.__getitem__, levels)
+    assert load(7) is frames[7]
+    # One map for the whole shot: frames that differ by a constant factor stay in that ratio,
+    # where levels measured frame by frame would have stretched each to the same contrast.
+    first, last = (load(f).astype(float) for f in (0, 5))
+    own = [stretch_levels(frames[f]).astype(float) for f in (0, 5)]
+    assert last.std() / first.std() == pytest.approx(frames[5].std() / frames[0].std(), rel=0.03)
+    assert own[1].std() / own[0].std() == pytest.approx(1.0, abs=0.03)
+    # The shot's levels together are spread as a frame's alone would be.
+    pooled = np.concatenate([load(f) for f in range(6)])
+    assert _span(pooled) == pytest.approx(LEVELS_RANGE, abs=0.02)
+    np.testing.assert_array_equal(load(3), levels.maps[0].apply(frames[3]))
+
+
+def test_the_levels_of_a_shot_come_from_frames_sampled_across_it(scene):
+    seen = []
+
+    def load(frame):
+        seen.append(frame)
+        return np.rint(scene * 0.3).astype(np.uint8)
+
+    ShotLevels.measure(load, [(0, 100), (100, 103)], samples=5)
+    assert seen == [0, 25, 50, 74, 99, 100, 101, 102]
+
+
+def test_without_levels_the_content_is_loaded_as_it_is(scene):
     dark = np.rint(scene * 0.25).astype(np.uint8)
-    frames = {0: dark}
-    assert content_loader(frames.__getitem__, "none")(0) is dark
-    np.testing.assert_array_equal(content_loader(frames.__getitem__, "stretch")(0), stretch_levels(dark))
+    assert content_loader({0: dark}.__getitem__, None)(0) is dark
+    assert measure_levels([scene]) is None
+    with pytest.raises(IndexError):
+        ShotLevels.measure({0: dark}.__getitem__, [(0, 1)]).apply(1, dark)

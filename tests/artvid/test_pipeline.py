@@ -121,3 +121,33 @@ def test_prev_warped_init_of_a_translated_clip_is_the_shifted_previous_result(tm
     error = np.abs(warped[interior] - shifted[interior])
     assert np.mean(error < 0.02) > 0.97 and error.mean() < 0.004
     assert reliability[interior].mean() > 0.95
+
+
+def test_stretched_levels_are_measured_once_per_shot(tmp_path, style, monkeypatch):
+    from artvid.levels import ShotLevels
+
+    clip = tmp_path / "dark"
+    write_frame_folder(clip, [np.rint(f * 0.3).astype(np.uint8) for f in translating_clip(4, 32, 40, 2, 1)])
+
+    measured = []
+    measure = ShotLevels.measure.__func__
+
+    def spy(cls, load, shots, *args, **kwargs):
+        levels = measure(cls, load, shots, *args, **kwargs)
+        measured.append(levels)
+        return levels
+
+    monkeypatch.setattr(ShotLevels, "measure", classmethod(spy))
+    schedule = {**FAST, "cuts": "3", "carry": "image"}
+    runs = {}
+    for levels in ("none", "stretch"):
+        out = tmp_path / levels
+        render(clip, [style], out, build_config(schedule=schedule, stylize={"content_levels": levels}, size=None),
+               options(tmp_path))
+        runs[levels] = work_frames(out / ".artvid-work", 1)
+        manifest = json.loads((out / ".artvid-work" / "manifest.json").read_text())
+        assert ("levels" in manifest) == (levels == "stretch")
+    # A dark clip: each shot is stretched by its own map.
+    assert [m.shots for m in measured] == [((0, 2), (2, 4))]
+    assert all(m is not None and m.gain > 1 for m in measured[0].maps)
+    assert runs["stretch"] != runs["none"]
