@@ -55,6 +55,12 @@ def flow_warper(flows: FlowSource, interpolation: str, content: Callable[[int], 
     return warp
 
 
+def plan_warper(flows: FlowSource, plan: RenderPlan, content: Callable[[int], np.ndarray]) -> WarpFn:
+    """The warp that ``plan`` asks for: :func:`flow_warper` with its interpolation, carrying the
+    residual over ``content`` when its carry is ``"residual"``."""
+    return flow_warper(flows, plan.warp_interpolation, content if plan.carry == "residual" else None)
+
+
 def _unit(frame: np.ndarray) -> np.ndarray:
     """``(H, W, 3) uint8`` → float32 in [0, 1]."""
     return frame.astype(np.float32) / np.float32(255.0)

@@ -157,7 +157,7 @@ class StylizeWorker:
 
         from artvid.rendering.execute import Parts, execute
         from artvid.levels import content_loader
-        from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
+        from artvid.rendering.parts import FrameStylizer, fresh_initializer, plan_warper
         from artvid.rendering.progress import Silent
         from artvid.rendering.scales import CoarseScale
 
@@ -181,10 +181,7 @@ class StylizeWorker:
             return frame_stylizer(*args)
 
         parts = Parts(
-            stylize=stylize, warp=flow_warper(
-                _EntryFlows(entries, self.flow_key), self.plan.warp_interpolation,
-                content_of if self.plan.carry == "residual" else None,
-            ),
+            stylize=stylize, warp=plan_warper(_EntryFlows(entries, self.flow_key), self.plan, content_of),
             fresh_init=fresh_initializer(content_of, self.seed), store=_UnitStore(given, on_save),
             coarse=CoarseScale(below.__getitem__, next(iter(content.values())).shape[:2]) if below else None,
         )

@@ -26,7 +26,7 @@ from artvid.levels import ShotLevels, content_loader
 from artvid.rendering.assemble import check_output, default_work_dir, write_output
 from artvid.outputs import check_not_input
 from artvid.rendering.execute import Executed, Parts, execute
-from artvid.rendering.parts import FrameStylizer, flow_warper, fresh_initializer
+from artvid.rendering.parts import FrameStylizer, fresh_initializer, plan_warper
 from artvid.rendering.plan import Ref, RenderPlan, make_plan
 from artvid.rendering.progress import Progress, Silent
 from artvid.rendering.scales import CoarseScale, scale_sides
@@ -359,9 +359,7 @@ def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coa
     if plan.flow_pairs:
         flows = _flow_cache(clip, config, options, clip_hash).start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
-        stylize=frame_stylizer, warp=_no_flow if flows is None else flow_warper(
-            flows, plan.warp_interpolation, content if plan.carry == "residual" else None
-        ),
+        stylize=frame_stylizer, warp=_no_flow if flows is None else plan_warper(flows, plan, content),
         fresh_init=fresh_initializer(content, config.schedule.seed), store=work, progress=progress,
         coarse=coarse,
     )
