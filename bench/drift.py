@@ -1,8 +1,9 @@
 """Content drift over long clips: does the picture keep following the scene, frame after frame?
 
-For each real clip (``--clip``, repeatable; default ``../shared/data/video/mmflow_demo_sintel.mp4``,
-its first ``--frames`` frames at ``--size`` px) and each preset (``--quality``, repeatable; default
-balanced and draft), renders the clip in one pass and measures per frame:
+For each real clip (``--clip``, repeatable; default the dark
+``../shared/data/video/mmflow_demo_sintel.mp4`` and the well-lit ``examples/bunny.mp4``, their first
+``--frames`` frames at ``--size`` px) and each preset (``--quality``, repeatable; default balanced
+and draft), renders the clip in one pass and measures per frame:
 
 * the **edge correlation** (:func:`artvid.metrics.edge_correlation`): Pearson correlation between
   the gradient-magnitude images of the output frame and its content frame (grayscale, σ = 1 px
@@ -22,7 +23,7 @@ Targets (issue "Long clips keep their subject"): edge correlation of the last 10
 the first frame's; their mean content loss <= 1.15x the first 10 frames'; warping error <= 1.5x
 the content's own and <= 0.2x the independent baseline's.
 
-    python bench/drift.py                                  # 50 frames at 128 px, balanced and draft
+    python bench/drift.py                                  # 50 frames at 128 px, balanced and draft, both clips
     python bench/drift.py --set warp_interpolation=bilinear --plot /tmp/drift-bilinear.png
     python bench/drift.py --replot new.json=defaults --replot old.json=Ruder --plot docs/drift.png
 """
@@ -41,11 +42,11 @@ import numpy as np
 
 import artvid
 from artvid import images, metrics, video
-from artvid.config import build_config
+from artvid.config import build_config, split_settings
 from artvid.video import write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "video" / "mmflow_demo_sintel.mp4"
+CLIPS = (ROOT.parent / "shared" / "data" / "video" / "mmflow_demo_sintel.mp4", ROOT / "examples" / "bunny.mp4")
 WINDOW = 10
 """Frames averaged at the start and at the end of the clip."""
 
@@ -78,7 +79,7 @@ def _scores(content_dir: Path, output_dir: Path, style: Path, work: Path) -> dic
 def _independent(content_dir: Path, frames: list[int], style: Path, quality: str, work: Path,
                  settings: dict) -> dict[str, float]:
     """Frames ``t`` and ``t + 1`` solved independently with the first-frame budget, for each ``t``."""
-    budget = build_config(quality).schedule.iterations_first
+    budget = build_config(quality, **split_settings(settings)).schedule.iterations_first
     paths = sorted(content_dir.glob("*.png"))
     rows = []
     for t in frames:
@@ -150,7 +151,8 @@ def _plot(results: dict, path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", type=Path, action="append", help="A real clip (repeatable; default: the Sintel demo).")
+    parser.add_argument("--clip", type=Path, action="append",
+                        help="A real clip (repeatable; default: the Sintel demo and examples/bunny.mp4).")
     parser.add_argument("--style", type=Path, default=ROOT / "examples" / "starry_night.jpg")
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--start", type=int, default=0, help="First frame of the clip to use (0-based).")
@@ -174,7 +176,7 @@ def main() -> int:
                            for label, entry in json.loads(Path(path).read_text()).items()})
         _plot(merged, args.plot or Path("drift.png"))
         return 0
-    clips = args.clip or [CLIP]
+    clips = args.clip or list(CLIPS)
     presets = args.quality or ["balanced", "draft"]
     settings = {name: _value(value) for name, value in (item.split("=", 1) for item in args.set)}
     results = {}
