@@ -136,7 +136,8 @@ def stylize_image(
         progress: Show a progress bar on stderr.
         **settings: :class:`artvid.stylize.StylizeConfig` fields by name, and the still image's
             budget and start as a video's first frame has them: ``iterations`` (default: a render's
-            ``iterations_first``), ``init`` (``content`` or ``random``) and ``seed``.
+            ``iterations_first``), ``tolerance_first`` (default: a render's; None = ``tolerance``),
+            ``init`` (``content`` or ``random``) and ``seed``.
 
     Returns:
         A JSON-friendly summary: output, size, iterations, seconds, losses, device.
@@ -149,6 +150,7 @@ def stylize_image(
 
     first = ScheduleConfig()
     iterations = settings.pop("iterations", first.iterations_first)
+    tolerance = settings.pop("tolerance_first", first.tolerance_first)
     init, seed = Init(settings.pop("init", first.init_first)), settings.pop("seed", first.seed)
     styles = _paths(style)
     # Refused before the optimisation, which may take minutes.
@@ -156,7 +158,7 @@ def stylize_image(
     check_not_input(Path(output), [Path(content), *styles])
     return run_still(
         Path(content), styles, Path(output), StylizeConfig(**settings), iterations=iterations,
-        init=init, seed=seed, size=size, device=device, progress=progress,
+        tolerance=tolerance, init=init, seed=seed, size=size, device=device, progress=progress,
     )
 
 

@@ -23,6 +23,7 @@ def stylize_image(
     output: Path,
     config: StylizeConfig,
     iterations: int,
+    tolerance: float | None = None,
     init: Init = Init.RANDOM,
     seed: int = 0,
     size: int | None = None,
@@ -30,6 +31,9 @@ def stylize_image(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Stylize ``content`` with ``styles`` and write ``output``; returns a JSON-friendly summary.
+
+    ``tolerance`` is the early-stopping tolerance (None = ``config.tolerance``), as a video's
+    first frame has ``tolerance_first``.
 
     Raises:
         ImageReadError: If an image cannot be read or the output folder is missing.
@@ -58,7 +62,7 @@ def stylize_image(
                 bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
 
         result = stylizer.stylize(
-            content_tensor, image_tensor(start, torch_device), iterations=iterations,
+            content_tensor, image_tensor(start, torch_device), iterations=iterations, tolerance=tolerance,
             callback=on_iteration if progress else None,
         )
     images.save_image(output, images.to_frame(result.image))

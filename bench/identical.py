@@ -7,8 +7,8 @@ redesign (commit 886969d)::
     artvid render examples/sintel.mp4 --style examples/starry_night.jpg \\
         --quality draft --passes 2 --seed 3 -o OUT/
 
-(since the defaults changed, with ``--carry image --content-levels none`` added, which were the
-defaults then).
+(since the defaults changed, with ``--carry image --content-levels none --iterations-first 80
+--tolerance-first 1e-4`` added, which were the defaults then).
 
 Usage: ``python bench/identical.py [--out DIR] [--write]`` (``--write`` records a new list after a
 deliberate change of behaviour). Takes about 2.5 minutes on 2 CPU cores. Exit status 1 on any
@@ -28,8 +28,10 @@ import artvid
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKSUMS = Path(__file__).with_suffix(".sha256")
-SETTINGS = {"quality": "draft", "passes": 2, "seed": 3, "carry": "image", "content_levels": "none"}
-"""Ruder's carry and the content as it is: the defaults when the list was written."""
+SETTINGS = {"quality": "draft", "passes": 2, "seed": 3, "carry": "image", "content_levels": "none",
+            "iterations_first": 80, "tolerance_first": 1e-4}
+"""Ruder's carry, the content as it is and draft's first-frame budget then: the defaults when the
+list was written."""
 
 
 def main() -> int:

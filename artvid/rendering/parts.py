@@ -139,7 +139,7 @@ class FrameStylizer:
         result = self.stylizer.stylize(
             self._content_tensor(frame), image_tensor(init, self.device), iterations=iterations,
             temporal=targets, callback=on_iteration if every else None, callback_every=max(every, 1),
-            coarse_to_fine=None if step.from_scratch else 1,
+            coarse_to_fine=None if step.from_scratch else 1, tolerance=step.tolerance,
         )
         self.iterations += result.iterations
         self.losses = dict(result.losses)

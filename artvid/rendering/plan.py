@@ -188,7 +188,7 @@ def _refining(step: Step, schedule: ScheduleConfig) -> Step:
     first = start.fresh is not None or step.chained
     return replace(
         step, iterations=schedule.scale_iterations_first if first else schedule.scale_iterations, from_scratch=False,
-        start=Start(coarse=True, result=detail, warped=detail is not None),
+        tolerance=None, start=Start(coarse=True, result=detail, warped=detail is not None),
     )
 
 

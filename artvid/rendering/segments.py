@@ -128,11 +128,12 @@ def _anchored(step: Step, key: Ref, distance: int) -> Step:
 def _key_step(frame: int, shot_start: int, previous_key: int | None, schedule: ScheduleConfig, temporal: bool) -> Step:
     if previous_key is None:  # the shot's first frame: a clip's first frame
         return Step(1, frame, schedule.iterations_first, Start(fresh=schedule.init_first),
-                    from_scratch=schedule.init_first in FRESH_INITS)
+                    from_scratch=schedule.init_first in FRESH_INITS, tolerance=schedule.tolerance_first)
     start = _start(frame, previous_key, shot_start, schedule)
     targets = (Ref(1, previous_key),) if _uses(temporal, 1, schedule) else ()
     # Ten or more frames apart, one direct estimate loses large motion; the chained flows follow it.
-    return Step(1, frame, schedule.iterations_first, start, targets, from_scratch=start.fresh is not None, chained=True)
+    return Step(1, frame, schedule.iterations_first, start, targets, from_scratch=start.fresh is not None,
+                tolerance=schedule.tolerance_first, chained=True)
 
 
 def _frame_step(

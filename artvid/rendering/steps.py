@@ -51,6 +51,8 @@ class Step:
         start: Where the optimisation starts.
         temporal: Finished frames warped onto this frame as temporal targets, closest first.
         from_scratch: The step starts from noise or the content (coarse-to-fine applies).
+        tolerance: Early-stopping tolerance of this step; None = the stylizer's ``tolerance``
+            (a shot's first frame and a keyframe have ``schedule.tolerance_first``).
         anchor: A keyframe this step's chunk runs into (see :mod:`artvid.rendering.segments`): one
             more temporal target, outside Ruder's long-term exclusion.
         anchor_weight: The anchor's share a of the temporal weight; the other targets keep 1 - a.
@@ -65,6 +67,7 @@ class Step:
     start: Start
     temporal: tuple[Ref, ...] = ()
     from_scratch: bool = False
+    tolerance: float | None = None
     anchor: Ref | None = None
     anchor_weight: float = 0.0
     chained: bool = False

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -175,6 +175,7 @@ class Stylizer:
         callback: Callback | None = None,
         callback_every: int = 1,
         coarse_to_fine: int | None = None,
+        tolerance: float | None = None,
     ) -> StylizeResult:
         """Optimise one frame.
 
@@ -188,6 +189,7 @@ class Stylizer:
                 called only every ``callback_every`` iterations (and on each level's last one).
             callback_every: See ``callback``.
             coarse_to_fine: Number of scales for this frame; ``None`` = ``config.coarse_to_fine``.
+            tolerance: Early-stopping tolerance for this frame; ``None`` = ``config.tolerance``.
 
         Returns:
             The clamped result, final weighted losses and the number of iterations run.
@@ -210,8 +212,9 @@ class Stylizer:
         content = _checked_image(content, "content").to(self.device, torch.float32)
         init = _checked_image(init, "init", content.shape).to(self.device, torch.float32)
         temporal = [_checked_temporal(t, content.shape, self.device) for t in temporal]
+        config = self.config if tolerance is None else replace(self.config, tolerance=tolerance)
         with memory_errors(self.device, *content.shape[-2:]):
-            return self._stylize(content, init, iterations, levels, temporal, callback, callback_every)
+            return self._stylize(content, init, iterations, levels, temporal, callback, callback_every, config)
 
     def _stylize(
         self,
@@ -222,13 +225,14 @@ class Stylizer:
         temporal: list[TemporalTarget],
         callback: Callback | None,
         callback_every: int,
+        config: StylizeConfig,
     ) -> StylizeResult:
         def solve_level(
             level_content: Tensor, image: Tensor, budget: int, level_temporal: list[TemporalTarget], done: int
         ) -> Solution:
             targets = self._targets(level_content, level_temporal)
             return solve(
-                lambda x: self.objective(x, targets), self.objective.names, image, budget, self.config,
+                lambda x: self.objective(x, targets), self.objective.names, image, budget, config,
                 callback, callback_every, done,
             )
 

@@ -70,9 +70,9 @@ OPTIONS_ADDED = {
         "--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--upscale", "--no-upscale", "--cuts",
         "--chunk-frames", "--backend", "--ray-address", "--ray-workers", "--gpus-per-worker", "--scales",
         "--scale-iterations", "--scale-iterations-first", "--warp-interpolation", "--carry",
-        "--content-levels",
+        "--content-levels", "--tolerance-first",
     },
-    "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--content-levels"},
+    "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--content-levels", "--tolerance-first"},
     "flow": {"--cuts", "--scales"},
     "compare": {"--weights", "--perceptual", "--no-perceptual", "--cuts"},
 }

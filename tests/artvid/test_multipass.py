@@ -148,6 +148,8 @@ def test_resume_skips_finished_frames_and_matches_uninterrupted_run():
     [
         {"passes": 0},
         {"iterations_first": 0},
+        {"tolerance_first": -1e-3},
+        {"tolerance_first": float("nan")},
         {"iterations": 0},
         {"pass_iterations": 0},
         {"init_first": "prev-warped"},

@@ -131,6 +131,19 @@ def test_a_cut_starts_a_new_shot_like_a_first_frame():
     assert plan.final == tuple(Ref(2, f) for f in range(6))
 
 
+def test_first_frames_and_keyframes_stop_on_their_own_tolerance():
+    schedule = ScheduleConfig(chunk_frames=4, iterations_first=7, tolerance_first=2e-3, passes=2)
+    plan = make_plan(12, schedule, offsets=(1,), cuts=(10,))
+    stopping = {s.frame for s in plan.steps if s.tolerance is not None}
+    keys = {s.frame for s in plan.pass_steps(1) if s.iterations == 7}
+    assert stopping == keys == {0, 3, 6, 10}  # the shots' first frames and the keyframes between them
+    assert {s.tolerance for s in plan.steps if s.frame in stopping and s.pass_index == 1} == {2e-3}
+    assert all(s.tolerance is None for s in plan.pass_steps(2))
+    # The paper preset leaves them to the per-frame tolerance, as Ruder's reference does.
+    paper = make_plan(12, ScheduleConfig(tolerance_first=None), offsets=(1,))
+    assert all(s.tolerance is None for s in paper.steps)
+
+
 def test_cuts_outside_the_clip_are_refused():
     with pytest.raises(ConfigError, match="expected cuts between frame 2 and 6"):
         make_plan(6, ScheduleConfig(), cuts=(6,))
@@ -273,7 +286,7 @@ def test_the_anchor_takes_its_share_of_the_temporal_weight_outside_ruders_exclus
 
 
 def test_critical_path_follows_the_drivers_policy_on_units_ordered_by_remaining_work():
-    plan = make_plan(40, ScheduleConfig(chunk_frames=10))
+    plan = make_plan(40, ScheduleConfig(chunk_frames=10, iterations_first=400))
     keys = [u.key for u in plan.units]
     assert keys[:4] == [f"shot0-key{c}" for c in range(4)] and keys.index("shot0-chunk3") < keys.index("shot0-tail0")
     # Worker 1 solves the keyframes (4 x 400 iterations) while worker 2 runs the heads of chunks

@@ -64,6 +64,9 @@ def test_a_refining_plan_starts_pass_one_from_the_scale_below():
     first_pass = refined.pass_steps(1)
     assert all(s.start.coarse and not s.from_scratch for s in first_pass)
     assert [s.iterations for s in first_pass] == [9, 7, 7, 9, 7, 7]
+    # Their budget is scale_iterations_first: the first scale's tolerance_first does not apply.
+    assert all(s.tolerance is None for s in first_pass)
+    assert [s.tolerance for s in plain.pass_steps(1)] == [schedule.tolerance_first, None, None] * 2
     # A shot's first frame has no predecessor: the upsampled coarse result alone.
     assert [s.start.result for s in first_pass if s.frame in (0, 3)] == [None, None]
     assert all(s.start.result.frame == s.frame - 1 and s.start.warped for s in first_pass if s.frame not in (0, 3))

@@ -210,6 +210,15 @@ def test_early_stopping_on_a_converged_problem(encoder, style, content):
     assert result.losses["total"] == 0
 
 
+def test_a_frames_own_tolerance_overrides_the_configs(encoder, style, content):
+    # A shot's first frame stops on schedule.tolerance_first; the stylizer's own tolerance is off.
+    stylizer = _stylizer(encoder, [style], style_weight=0.0, tv_weight=0.0, tolerance=0.0, tolerance_window=2)
+    assert stylizer.stylize(content, content, iterations=30, tolerance=1e-4).iterations == 4
+    assert stylizer.stylize(content, content, iterations=9).iterations == 9
+    with pytest.raises(ConfigError, match="tolerance"):
+        stylizer.stylize(content, content, iterations=9, tolerance=-1.0)
+
+
 def test_no_early_stopping_when_tolerance_is_zero(encoder, style, content):
     stylizer = _stylizer(encoder, [style], style_weight=0.0, tv_weight=0.0, tolerance=0.0, tolerance_window=1)
     assert stylizer.stylize(content, content, iterations=5).iterations == 5
