@@ -7,7 +7,6 @@ live here; :mod:`artvid.rendering.plan` turns them into the steps of a render. I
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, get_args
@@ -15,7 +14,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from artvid.errors import ConfigError
-from artvid.settings import setting
+from artvid.settings import is_finite_number, setting
 
 
 class Init(str, Enum):
@@ -150,7 +149,7 @@ class ScheduleConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         tol = self.tolerance_first
-        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol < 0):
+        if tol is not None and (not is_finite_number(tol) or tol < 0):
             raise ConfigError(f"tolerance-first must be a finite number >= 0, got {tol!r}")
         if self.init_first not in FRESH_INITS:
             raise ConfigError(f"init-first must be random or content, got {self.init_first.value}")

@@ -10,9 +10,15 @@ without torch.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 _MISSING: Any = dataclasses.MISSING
+
+
+def is_finite_number(value: Any) -> bool:
+    """``value`` is an int or float (not a bool) and finite: what a numeric setting must be."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def setting(

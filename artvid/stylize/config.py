@@ -6,14 +6,13 @@ each one's help and bounds), so a default lives here only.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 from artvid.encoder import LAYER_NAMES
 from artvid.errors import ConfigError
-from artvid.settings import setting
+from artvid.settings import is_finite_number, setting
 
 OptimizerName = Literal["lbfgs", "adam"]
 Pooling = Literal["max", "avg"]
@@ -91,7 +90,7 @@ class StylizeConfig:
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if not is_finite_number(value) or value < 0:
                 raise ConfigError(f"expected {name} to be a finite number >= 0, got {value!r}")
         for name in ("content_layers", "style_layers"):
             layers = getattr(self, name)
@@ -106,7 +105,7 @@ class StylizeConfig:
         if self.style_blend_weights is not None:
             blend = tuple(self.style_blend_weights) if not isinstance(self.style_blend_weights, str) else ()
             if not blend or any(
-                isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0 for w in blend
+                not is_finite_number(w) or w < 0 for w in blend
             ) or sum(blend) <= 0:
                 raise ConfigError(
                     f"expected style_blend_weights to be non-negative numbers with a positive sum, "
@@ -126,7 +125,7 @@ class StylizeConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"expected {name} to be an integer >= 1, got {value!r}")
         tol = self.tolerance
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol < 0:
+        if not is_finite_number(tol) or tol < 0:
             raise ConfigError(f"expected tolerance to be a finite number >= 0, got {tol!r}")
         for name in ("original_colors", "amp"):
             if not isinstance(getattr(self, name), bool):
@@ -141,5 +140,5 @@ class StylizeConfig:
 
 def _positive(config: StylizeConfig, name: str) -> None:
     value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not is_finite_number(value) or value <= 0:
         raise ConfigError(f"expected {name} to be a finite number > 0, got {value!r}")
