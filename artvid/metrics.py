@@ -241,6 +241,15 @@ _NO_GRADIENT = 1e-6
 """Gradient magnitudes spanning less than this (far below one 8-bit level, 1/255) are a flat frame."""
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+"""ITU-R BT.601 luma weights of R, G, B."""
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """``(H, W)`` float32 BT.601 luma in ``[0, 1]`` of an ``(H, W, 3)`` uint8 or float ``[0, 1]`` RGB image."""
+    return as_float_image(image) @ _LUMA
+
+
 def gradient_magnitude(image: np.ndarray, sigma: float = EDGE_BLUR_SIGMA) -> np.ndarray:
     """``|∇ gray(image)|`` after a Gaussian blur of ``sigma`` px (central differences).
 
@@ -253,8 +262,7 @@ def gradient_magnitude(image: np.ndarray, sigma: float = EDGE_BLUR_SIGMA) -> np.
     """
     import cv2
 
-    rgb = as_float_image(image)
-    gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601 luma
+    gray = luma(image)
     if sigma > 0:
         gray = cv2.GaussianBlur(gray, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     gy, gx = np.gradient(gray)

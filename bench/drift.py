@@ -66,10 +66,6 @@ def _frames(folder: Path) -> list[np.ndarray]:
     return [images.load_image(p) for p in sorted(folder.glob("*.png"))]
 
 
-def _luma(frame: np.ndarray) -> np.ndarray:
-    return frame.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) / 255.0
-
-
 def _scores(content_dir: Path, output_dir: Path, style: Path, work: Path) -> dict[str, list[float]]:
     """Per-frame edge correlation, content loss and warping error (NaN on the first frame)."""
     result = artvid.compare_clips(content_dir, [output_dir], names=("out",), style=style, device="cpu",
@@ -79,7 +75,8 @@ def _scores(content_dir: Path, output_dir: Path, style: Path, work: Path) -> dic
     outputs, contents = _frames(output_dir), _frames(content_dir)
     correlation = [metrics.edge_correlation(o, c) for o, c in zip(outputs, contents)]
     return {"edge_correlation": correlation, "content_loss": [r["content_loss"] for r in rows["out"]],
-            "luma_variance": [_luma(o).var() for o in outputs], "content_luma_variance": [_luma(c).var() for c in contents],
+            "luma_variance": [float(metrics.luma(o).var(dtype=np.float64)) for o in outputs],
+            "content_luma_variance": [float(metrics.luma(c).var(dtype=np.float64)) for c in contents],
             "style_loss": [r["style_loss"] for r in rows["out"]],
             "warp": [r["ruder"] for r in rows["out"]], "warp_floor": [r["ruder"] for r in rows["content"]]}
 
