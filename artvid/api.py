@@ -149,8 +149,9 @@ def stylize_image(
     from artvid.stylize import StylizeConfig
 
     first = ScheduleConfig()
+    if "tolerance_first" in settings:  # checked, and named in an error, as a render's is
+        first = ScheduleConfig(tolerance_first=settings.pop("tolerance_first"))
     iterations = settings.pop("iterations", first.iterations_first)
-    tolerance = settings.pop("tolerance_first", first.tolerance_first)
     init, seed = Init(settings.pop("init", first.init_first)), settings.pop("seed", first.seed)
     styles = _paths(style)
     # Refused before the optimisation, which may take minutes.
@@ -158,7 +159,7 @@ def stylize_image(
     check_not_input(Path(output), [Path(content), *styles])
     return run_still(
         Path(content), styles, Path(output), StylizeConfig(**settings), iterations=iterations,
-        tolerance=tolerance, init=init, seed=seed, size=size, device=device, progress=progress,
+        tolerance=first.tolerance_first, init=init, seed=seed, size=size, device=device, progress=progress,
     )
 
 

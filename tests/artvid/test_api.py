@@ -41,6 +41,20 @@ def test_stylize_image_writes_the_output(tmp_path, picture, style):
     assert summary["iterations"] == 3 and images.load_image(tmp_path / "out.png").shape == (32, 40, 3)
 
 
+def test_a_still_stops_on_the_first_frames_tolerance(tmp_path, picture, style):
+    # Started at a converged content-only problem: the loss never changes, so the check at
+    # iteration 4 stops it (the first, at 2, records the loss to compare with).
+    summary = artvid.stylize_image(picture, style, tmp_path / "out.png", iterations=30, device="cpu",
+                                   style_weight=0.0, tv_weight=0.0, tolerance=0.0, tolerance_window=2,
+                                   tolerance_first=1e-4)
+    assert summary["iterations"] == 4
+
+
+def test_a_stills_bad_first_frame_tolerance_is_refused_by_name(tmp_path, picture, style, no_work):
+    with pytest.raises(ConfigError, match="tolerance-first must be a finite number >= 0, got nan"):
+        artvid.stylize_image(picture, style, tmp_path / "out.png", device="cpu", tolerance_first=float("nan"))
+
+
 def test_render_refuses_unknown_settings_and_mixed_config(tmp_path, picture, style):
     with pytest.raises(ConfigError, match="unknown settings \\['bogus'\\]"):
         artvid.render(picture, style, tmp_path / "out.mp4", bogus=1)
