@@ -11,10 +11,11 @@ and draft), renders the clip in one pass and measures per frame:
 * the **content loss** (relu4_2 feature MSE against the content frame, unweighted, as
   ``artvid compare`` reports it), and the **style loss** beside it (a style that fades over the
   clip shows as a rising style loss);
-* the **warping error** (Ruder's E_temp, DeepFlow on the content as ``artvid compare``, or ``--metric-flow dis``), next to
-  the content clip's own (its floor: what a "stylization" that is the content itself scores),
-  and that floor scaled by the output's luma variance over the content's (a dark clip's floor
-  is low because its frames are: a stylization with a painting's contrast cannot reach it).
+* the **warping error** (Ruder's E_temp, DeepFlow on the content as ``artvid compare``, or
+  ``--metric-flow dis``), next to the content clip's own (its floor: what a "stylization" that
+  is the content itself scores), and that floor scaled by the output's luma variance over the
+  content's (a dark clip's floor is low because its frames are: a stylization with a
+  painting's contrast cannot reach it).
 
 Beside them, a few frames spread evenly over the clip (``--samples``) are solved independently
 (no temporal term, started from the content, with the preset's first-frame budget) together
@@ -47,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 import artvid
+import flow
 from artvid import images, metrics, video
 from artvid.config import build_config, split_settings
 from artvid.video import write_frames
@@ -102,12 +104,13 @@ def _independent(content_dir: Path, frames: list[int], style: Path, quality: str
         artvid.render(pair, style, f"{out}/", device="cpu", cache_dir=work / "cache", quality=quality, cuts="0",
                       progress=False, **{**settings, "temporal_weight": 0.0, "init": "content", "iterations": budget})
         rows.append(_scores(pair, out, style, work, metric_flow))
+    pair_warp = [r["warp"][1] for r in rows]
     return {
         "frames": list(frames),
         "edge_correlation": statistics.mean(v for r in rows for v in r["edge_correlation"]),
         "content_loss": statistics.mean(v for r in rows for v in r["content_loss"]),
-        "warp": statistics.mean(r["warp"][1] for r in rows),
-        "pair_warp": [r["warp"][1] for r in rows],
+        "warp": statistics.mean(pair_warp),
+        "pair_warp": pair_warp,
     }
 
 
@@ -195,11 +198,12 @@ def main() -> int:
                         help="Frame pairs solved independently as the baseline, spread evenly over the clip.")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="A render setting for every render, e.g. warp_interpolation=bilinear (repeatable).")
-    parser.add_argument("--metric-flow", choices=("deepflow", "dis"), default="deepflow",
+    parser.add_argument("--metric-flow", choices=flow.method_names(), default="deepflow",
                         help="Flow the warping error is measured with (default DeepFlow: renders use DIS, so "
                              "they are not graded by their own flow).")
-    parser.add_argument("--work", type=Path, default=None, help="Keep the renders here (default: a temporary folder); a later run with the "
-                             "same folder resumes them, e.g. to score them again with --metric-flow dis.")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="Keep the renders here (default: a temporary folder); a later run with the same "
+                             "folder resumes them, e.g. to score them again with --metric-flow dis.")
     parser.add_argument("--plot", type=Path, default=None, help="Write the per-frame plot here (PNG).")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--replot", action="append", default=[], metavar="FILE.json=LABEL",
