@@ -230,6 +230,10 @@ def main() -> int:
             write_frames(content_dir, video.iter_frames(clip, size=args.size, start=args.start,
                                                         stop=args.start + args.frames))
             count = len(list(content_dir.glob("*.png")))
+            if count < 2:
+                print(f"drift.py: {clip} has {count} frames from frame {args.start + 1}; expected at least 2",
+                      file=sys.stderr)
+                return 1
             sampled = [round(k * (count - 2) / max(1, args.samples - 1)) for k in range(args.samples)]
             for quality in presets:
                 work = root / clip.stem / quality
