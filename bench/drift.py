@@ -51,6 +51,7 @@ import artvid
 import flow
 from artvid import images, metrics, video
 from artvid.config import build_config, split_settings
+from artvid.errors import ArtvidError
 from artvid.video import write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,4 +267,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ArtvidError as exc:  # a missing or unreadable clip or style: one line, as the CLI says it
+        sys.exit(f"drift.py: {exc}")
