@@ -67,7 +67,7 @@ def render(
     Args:
         clip: Video file or folder of images.
         style: One style image, or several (blended; see ``style_blend_weights``).
-        output: ``.mp4``/``.mov``/``.mkv`` (H.264 with the clip's fps and audio) or a folder for
+        output: ``.mp4``/``.m4v``/``.mov`` (H.264 with the clip's fps and audio) or a folder for
             PNGs; None = ``<clip>-<style>.mp4`` in the current folder.
         quality: Budget preset: ``draft``, ``balanced`` or ``paper``; settings override it.
         size: Long side of the frames in pixels (None = the clip's size).

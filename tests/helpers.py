@@ -39,6 +39,7 @@ def write_clip_with_audio(
     sample_rate: int = 16000,
     video_codec: str = "libx264",
     audio_seconds: float | None = None,
+    times_ms: list[int] | None = None,
 ) -> None:
     """Write ``frames`` (H, W, 3) uint8 RGB (even sides) to a video file with a sine audio track.
 
@@ -57,18 +58,22 @@ def write_clip_with_audio(
         vstream = container.add_stream(video_codec, rate=fps)
         vstream.width, vstream.height = width, height
         vstream.pix_fmt = "yuv420p"
+        time_base = 1 / fps
+        if times_ms is not None:
+            time_base = vstream.time_base = vstream.codec_context.time_base = Fraction(1, 1000)
         astream = None
         if audio_codec is not None:
             astream = container.add_stream(audio_codec, rate=sample_rate)
             astream.layout = "mono"
         for i, frame in enumerate(frames):
             vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            vf.pts = i
-            vf.time_base = 1 / fps
+            vf.pts = i if times_ms is None else times_ms[i]
+            vf.time_base = time_base
             container.mux(vstream.encode(vf))
         container.mux(vstream.encode(None))
         if astream is not None:
-            seconds = float(len(frames) / fps) if audio_seconds is None else audio_seconds
+            length = len(frames) / fps if times_ms is None else times_ms[-1] / 1000 + 1 / fps
+            seconds = float(length) if audio_seconds is None else audio_seconds
             n = int(round(seconds * sample_rate))
             t = np.arange(n) / sample_rate
             tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)

@@ -13,7 +13,7 @@ from artvid.outputs import check_frame_folder, check_not_input, write_frame_fold
 from artvid.rendering.steps import Ref
 from artvid.workdir import WorkDir
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+VIDEO_SUFFIXES = video.VIDEO_SUFFIXES
 
 
 def default_output(clip: Path, style: Path) -> Path:
@@ -58,7 +58,8 @@ def default_work_dir(output: Path) -> Path:
 
 
 def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir, final: Sequence[Ref]) -> None:
-    """Write each frame's final result as ``output``: H.264 with the clip's fps and audio, or PNGs.
+    """Write each frame's final result as ``output``: H.264 with the clip's fps (or, for a variable
+    frame rate, its frame times) and audio, or PNGs.
 
     Args:
         final: Per frame, the finished frame that is its output (:attr:`RenderPlan.final`).
@@ -74,6 +75,7 @@ def write_output(clip: Path, output: Path, info: video.VideoInfo, work: WorkDir,
         write_frame_folder(output, frames())
         return
     audio = clip if info.kind == "video" and info.has_audio else None
-    with video.VideoWriter(output, info.fps, info.width, info.height, audio_from=audio) as writer:
+    times = video.frame_times(clip, info.fps, info.frame_count) if info.kind == "video" else None
+    with video.VideoWriter(output, info.fps, info.width, info.height, audio_from=audio, times=times) as writer:
         for frame in frames():
             writer.write(frame)

@@ -132,7 +132,7 @@ def render(
     Args:
         clip: Video file or image folder.
         styles: One or more style images.
-        output: ``.mp4``/``.mov``/``.mkv`` file (H.264, the clip's fps and audio) or a folder for
+        output: ``.mp4``/``.m4v``/``.mov`` file (H.264, the clip's fps and audio) or a folder for
             numbered PNGs.
         config: What to compute.
         options: How to run it.

@@ -3,7 +3,8 @@
 Input is a video file (mp4, mov, mkv, avi, webm, ... anything FFmpeg demuxes) or a folder of
 numbered images; both are read as a stream of *frames*, ``np.ndarray (H, W, 3) uint8`` RGB, never
 the whole clip at once. Output is a browser-playable H.264/yuv420p mp4 at exactly the input's frame
-rate, with the input's audio copied across, or a folder of numbered PNGs.
+rate (a variable-rate clip's frame times, :mod:`~artvid.video.timing`), with the input's audio
+copied across, or a folder of numbered PNGs.
 
 Rules the rest of artvid relies on:
 
@@ -23,7 +24,7 @@ Rules the rest of artvid relies on:
 Modules: :mod:`~artvid.video.inputs` (paths, image folders, ``size``/``fps`` checks),
 :mod:`~artvid.video.probe` (:class:`VideoInfo`), :mod:`~artvid.video.decode` (FFmpeg decoding),
 :mod:`~artvid.video.reader` (:func:`iter_frames`), :mod:`~artvid.video.writer` (:class:`VideoWriter`,
-:func:`write_frames`), :mod:`~artvid.video.audio` (audio copying), :mod:`~artvid.video.hashing`
+:func:`write_frames`), :mod:`~artvid.video.timing` (variable frame rates), :mod:`~artvid.video.audio` (audio copying), :mod:`~artvid.video.hashing`
 (:func:`content_hash`), :mod:`~artvid.video.avio` (FFmpeg error handling).
 """
 
@@ -31,14 +32,18 @@ from artvid.video.hashing import content_hash, hash_file
 from artvid.video.inputs import DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES
 from artvid.video.probe import VideoInfo, probe
 from artvid.video.reader import iter_frames
-from artvid.video.writer import VideoWriter, write_frames
+from artvid.video.timing import FrameTimes, frame_times
+from artvid.video.writer import VIDEO_SUFFIXES, VideoWriter, write_frames
 
 __all__ = [
     "DEFAULT_FOLDER_FPS",
     "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "FrameTimes",
     "VideoInfo",
     "VideoWriter",
     "content_hash",
+    "frame_times",
     "hash_file",
     "iter_frames",
     "probe",

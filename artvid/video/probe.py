@@ -96,10 +96,10 @@ def _probe_folder(path: Path, size: int | None, fps: Fraction, upscale: bool) ->
 
 
 def _stream_fps(stream) -> Fraction | None:
-    """The stream's frame rate: the average rate (frames / duration, which keeps a variable-rate
-    clip in sync with its audio when rewritten at a constant rate), replaced by FFmpeg's guessed
-    base rate when the two agree within 0.01 %, since timestamp jitter turns an average such as
-    30000/1001 into an unwieldy fraction."""
+    """The stream's frame rate: the average rate (frames / duration; the output's nominal rate,
+    while a variable-rate clip's output keeps its frame times, see :mod:`artvid.video.timing`),
+    replaced by FFmpeg's guessed base rate when the two agree within 0.01 %, since timestamp
+    jitter turns an average such as 30000/1001 into an unwieldy fraction."""
     average, guessed = stream.average_rate, stream.guessed_rate
     if average and guessed and abs(Fraction(guessed) / Fraction(average) - 1) < Fraction(1, 10000):
         return Fraction(guessed.numerator, guessed.denominator)

@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -17,12 +18,17 @@ from artvid.images import check_frame, save_image
 from artvid.video.audio import AudioCopy, open_audio_copy
 from artvid.video.avio import AV_ERRORS, av_reason
 from artvid.video.inputs import as_fps
+from artvid.video.timing import FrameTimes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VideoWriter", "write_frames"]
+__all__ = ["VIDEO_SUFFIXES", "VideoWriter", "write_frames"]
 
 _OUTPUT_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}
+VIDEO_SUFFIXES = tuple(_OUTPUT_FORMATS)
+"""The suffixes of the videos :class:`VideoWriter` writes."""
+_TIMES_BASE = Fraction(1, 90000)
+"""Time base of a video written with :class:`~artvid.video.timing.FrameTimes` (MPEG's clock)."""
 
 
 class VideoWriter:
@@ -30,6 +36,9 @@ class VideoWriter:
 
     - The frame rate is exact: the stream's rate is ``fps`` and its time base ``1 / fps``, frame
       ``i`` has timestamp ``i``, so ``probe`` reads back the same ``Fraction`` and frame count.
+    - ``times`` (a variable-rate clip's :class:`~artvid.video.timing.FrameTimes`): frame ``i`` is
+      shown from ``times.starts[i]`` instead (to 1/90000 s), until the next frame's start or
+      ``times.end``, and the audio follows the same clock.
     - yuv420p needs even sides: an odd width or height is padded by one column/row on the right/
       bottom, replicating the edge pixels (the padding is in the file; nothing crops it).
     - ``audio_from``: the first audio stream of that file is copied. aac, mp3, alac and opus
@@ -56,6 +65,7 @@ class VideoWriter:
         height: frame height in pixels (before padding).
         audio_from: a media file whose audio is copied, or ``None``.
         crf: x264 constant rate factor, 0 (lossless) to 51; 18 is visually lossless.
+        times: each frame's presentation time, or ``None`` for a constant ``fps``.
 
     Raises:
         VideoWriteError: the folder is missing or unwritable, the suffix is not supported, or
@@ -65,9 +75,17 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, fps, width: int, height: int,
-                 audio_from: str | os.PathLike | None = None, crf: int = 18) -> None:
+                 audio_from: str | os.PathLike | None = None, crf: int = 18,
+                 times: FrameTimes | None = None) -> None:
         self.path = Path(path)
         self.fps = as_fps(fps)
+        self.times = times
+        self._times_pts: list[int] = []
+        if times is not None:
+            self._times_pts = [round(start / _TIMES_BASE) for start in (*times.starts, times.end)]
+            if any(b <= a for a, b in zip(self._times_pts, self._times_pts[1:])):
+                raise ConfigError(f"expected frame times at least 1/{_TIMES_BASE.denominator} s apart")
+        self._index_of = {pts: index for index, pts in enumerate(self._times_pts)}
         for name, value in (("width", width), ("height", height)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"expected {name} to be a positive int, got {value!r}")
@@ -104,8 +122,9 @@ class VideoWriter:
             stream.width = self.width + self.width % 2
             stream.height = self.height + self.height % 2
             stream.pix_fmt = "yuv420p"
-            stream.time_base = 1 / self.fps
-            stream.codec_context.time_base = 1 / self.fps
+            time_base = 1 / self.fps if self.times is None else _TIMES_BASE
+            stream.time_base = time_base
+            stream.codec_context.time_base = time_base
             # Tag the colours we convert with, so players and our own reader agree on them.
             ctx = stream.codec_context
             ctx.colorspace = int(av.video.reformatter.Colorspace.ITU709)
@@ -117,6 +136,29 @@ class VideoWriter:
             raise VideoWriteError(f"cannot create video {self.path}: {av_reason(exc)}") from None
         if audio_from is not None:
             self._audio = open_audio_copy(Path(audio_from), self._container, self.path)
+
+    def _pts(self, index: int) -> int:
+        """Frame ``index``'s timestamp in the stream's time base."""
+        if self.times is None:
+            return index
+        if index >= len(self.times):
+            raise VideoWriteError(f"cannot write frame {index + 1} to {self.path}: the clip's frame times "
+                                  f"cover {len(self.times)} frames")
+        return self._times_pts[index]
+
+    def _shown_until(self, frames: int) -> float:
+        """Seconds until which the first ``frames`` frames are shown."""
+        return float(frames / self.fps if self.times is None else self.times.until(frames))
+
+    def _mux_video(self, packets: list[av.Packet]) -> None:
+        if self.times is not None:
+            # Each frame lasts until the next one's start: the muxer would otherwise guess the
+            # last frame's duration from the average rate.
+            for packet in packets:
+                index = self._index_of.get(packet.pts)
+                if index is not None and index < len(self.times):
+                    packet.duration = self._times_pts[index + 1] - packet.pts
+        self._container.mux(packets)
 
     def _mux_audio_until(self, end: float | None) -> None:
         if self._audio is not None:
@@ -145,11 +187,11 @@ class VideoWriter:
             vframe = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             vframe = vframe.reformat(format="yuv420p", dst_colorspace=av.video.reformatter.Colorspace.ITU709,
                                      dst_color_range=av.video.reformatter.ColorRange.MPEG)
-            vframe.pts = self.frames_written
+            vframe.pts = self._pts(self.frames_written)
             vframe.time_base = self._stream.codec_context.time_base
-            self._container.mux(self._stream.encode(vframe))
+            self._mux_video(self._stream.encode(vframe))
             self.frames_written += 1
-            self._mux_audio_until(float(self.frames_written / self.fps))
+            self._mux_audio_until(self._shown_until(self.frames_written))
         except AV_ERRORS as exc:
             raise VideoWriteError(f"cannot encode frame {self.frames_written} to {self.path}: "
                                   f"{av_reason(exc)}") from None
@@ -169,8 +211,8 @@ class VideoWriter:
         try:
             if self.frames_written == 0:
                 raise VideoWriteError(f"expected at least one frame for {self.path}, got none")
-            self._container.mux(self._stream.encode(None))
-            self._mux_audio_until(float(self.frames_written / self.fps))
+            self._mux_video(self._stream.encode(None))
+            self._mux_audio_until(self._shown_until(self.frames_written))
             self._container.close()
             self._container = None
             self._close_audio()

@@ -1,0 +1,150 @@
+"""Variable frame rates: a clip's uneven frame times reach its output, a constant rate stays one."""
+
+from __future__ import annotations
+
+import json
+import logging
+from fractions import Fraction
+
+import av
+import pytest
+from click.testing import CliRunner
+
+from artvid import cli, config
+from artvid.errors import ConfigError, VideoWriteError
+from artvid.video import FrameTimes, VideoWriter, frame_times, iter_frames, probe
+from tests.helpers import translating_clip, write_clip_with_audio
+
+H, W = 32, 48
+VFR_MS = [0, 100, 150, 300, 400, 433, 500, 700]
+"""A phone-like clip: nominally 10 fps, with frames bunched (150, 433) and missing (600)."""
+
+
+def vfr_clip(path, audio_codec=None, times_ms=VFR_MS):
+    write_clip_with_audio(path, translating_clip(len(times_ms), H, W), fps=10, audio_codec=audio_codec,
+                          times_ms=times_ms)
+    return path
+
+
+def shown_at(path) -> list[Fraction]:
+    """Each decoded frame's presentation time in seconds from the first."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        pts = [frame.pts for frame in container.decode(stream)]
+        return [(p - pts[0]) * stream.time_base for p in pts]
+
+
+def audio_seconds(path) -> float:
+    """When the audio stops (Matroska keeps no stream duration)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return float(max(p.pts + p.duration for p in container.demux(stream) if p.pts is not None) * stream.time_base)
+
+
+def test_a_variable_rate_clip_gives_the_time_of_every_frame(tmp_path):
+    source = vfr_clip(tmp_path / "phone.mp4")
+    info = probe(source)
+    times = frame_times(source, info.fps, info.frame_count)
+    assert times is not None
+    assert times.starts == tuple(Fraction(ms, 1000) for ms in VFR_MS)
+    assert times.end == pytest.approx(0.8, abs=1e-3)  # the last frame lasts its packet's duration
+    assert times.until(3) == Fraction(3, 10) and times.until(len(VFR_MS)) == times.end
+
+
+def test_the_output_shows_each_frame_at_its_source_time_with_the_audio_in_step(tmp_path):
+    source = vfr_clip(tmp_path / "phone.mp4", audio_codec="aac")
+    info = probe(source)
+    times = frame_times(source, info.fps, info.frame_count)
+    frames = list(iter_frames(source))
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, info.fps, W, H, audio_from=source, times=times) as writer:
+        for frame in frames:
+            writer.write(frame)
+    assert shown_at(out) == list(times.starts)
+    assert probe(out).frame_count == len(VFR_MS)
+    assert audio_seconds(out) == pytest.approx(0.8, abs=0.07)  # the source's audio, cut at the last frame's end
+
+
+@pytest.mark.parametrize("fps", [10, 25, Fraction(30000, 1001)])
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])  # Matroska rounds timestamps to milliseconds
+def test_a_constant_rate_clip_has_no_frame_times(tmp_path, fps, suffix):
+    source = tmp_path / f"cfr{suffix}"
+    write_clip_with_audio(source, translating_clip(12, H, W), fps=fps, audio_codec=None)
+    info = probe(source)
+    assert info.fps == fps
+    assert frame_times(source, info.fps, info.frame_count) is None
+
+
+def test_jitter_under_a_quarter_frame_is_a_constant_rate(tmp_path):
+    source = vfr_clip(tmp_path / "jitter.mp4", times_ms=[0, 102, 199, 301, 400, 498, 603, 700])
+    info = probe(source)
+    assert frame_times(source, info.fps, info.frame_count) is None
+
+
+def test_timestamps_that_are_not_one_per_frame_are_not_trusted(tmp_path):
+    source = vfr_clip(tmp_path / "phone.mp4")
+    info = probe(source)
+    assert frame_times(source, info.fps, info.frame_count + 1) is None
+
+
+def test_frame_times_must_start_at_zero_and_increase():
+    tenth = Fraction(1, 10)
+    with pytest.raises(ValueError, match="starting at 0"):
+        FrameTimes((tenth, 2 * tenth), Fraction(1))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        FrameTimes((Fraction(0), tenth, tenth), Fraction(1))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        FrameTimes((Fraction(0), tenth), tenth)
+
+
+def test_the_writer_refuses_frames_beyond_its_times_and_leaves_nothing(tmp_path):
+    frames = translating_clip(3, H, W)
+    times = FrameTimes((Fraction(0), Fraction(1, 10)), Fraction(3, 10))
+    with pytest.raises(VideoWriteError, match="cover 2 frames"):
+        with VideoWriter(tmp_path / "out.mp4", 10, W, H, times=times) as writer:
+            for frame in frames:
+                writer.write(frame)
+    with pytest.raises(ConfigError, match="apart"):
+        VideoWriter(tmp_path / "out.mp4", 10, W, H, times=FrameTimes((Fraction(0), Fraction(1, 10**6)), Fraction(1)))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".m4v", ".mov"])
+def test_every_suffix_the_render_accepts_is_written(tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    with VideoWriter(out, Fraction(30000, 1001), W, H) as writer:
+        for frame in translating_clip(5, H, W):
+            writer.write(frame)
+    info = probe(out)
+    assert info.frame_count == 5 and info.fps == Fraction(30000, 1001)
+
+
+def _tiny_budget(monkeypatch):
+    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
+        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov"])
+def test_a_render_of_a_variable_rate_clip_keeps_its_frame_times(tmp_path, style, monkeypatch, suffix, caplog):
+    _tiny_budget(monkeypatch)
+    caplog.set_level(logging.INFO, logger="artvid.video.timing")
+    source = vfr_clip(tmp_path / "phone.mp4", audio_codec="aac")
+    out = tmp_path / f"painted{suffix}"
+    result = CliRunner().invoke(cli.main, [
+        "render", str(source), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu",
+        "--cache-dir", str(tmp_path / "c"), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["frames"] == len(VFR_MS)
+    assert "variable frame rate" in caplog.text
+    assert shown_at(out) == [Fraction(ms, 1000) for ms in VFR_MS]
+    assert audio_seconds(out) == pytest.approx(0.8, abs=0.07)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".avi"])  # .mkv was refused only once the render had run
+def test_an_output_suffix_no_writer_takes_is_refused_before_any_work(tmp_path, clip, style, suffix):
+    out = tmp_path / f"o{suffix}"
+    result = CliRunner().invoke(cli.main, ["render", str(clip), "--style", str(style), "-o", str(out), "-q",
+                                           "--cache-dir", str(tmp_path / "c")])
+    assert result.exit_code == 1
+    assert f"output {out} must end in .mp4, .m4v, .mov or name a folder" in result.output
+    assert list(tmp_path.glob("o.*")) == []
