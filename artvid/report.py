@@ -222,5 +222,5 @@ def write_report(result: CompareResult, out_dir: Path, side_by_side: bool = True
         raise CompareError(f"report folder {out_dir}: expected a writable folder, got {exc.strerror or exc}") from None
     if side_by_side:
         written["video"] = write_side_by_side(result, out_dir / "side_by_side.mp4")
-    logger.info("report written to %s", out_dir)
+    logger.debug("report written to %s", out_dir)  # the command line says where, after its table
     return written
