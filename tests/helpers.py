@@ -40,13 +40,16 @@ def write_clip_with_audio(
     video_codec: str = "libx264",
     audio_seconds: float | None = None,
     times_ms: list[int] | None = None,
+    tone_from: float = 0.0,
 ) -> None:
     """Write ``frames`` (H, W, 3) uint8 RGB (even sides) to a video file with a sine audio track.
 
     The container follows the suffix (``.mp4``, ``.mkv``, ``.mov``, ...). ``audio_codec`` is an
     FFmpeg encoder name (``"aac"``, ``"mp3"``/``"libmp3lame"``, ``"pcm_s16le"``, ``"libopus"``,
     ...) or ``None`` for no audio. The audio lasts ``audio_seconds`` (default: as long as the
-    video) of a 440 Hz mono tone.
+    video) of a 440 Hz mono tone, silent until ``tone_from`` seconds. ``times_ms``: frame ``i`` is
+    shown from ``times_ms[i]`` milliseconds (a variable frame rate or a late start; ``fps`` stays
+    the stream's nominal rate) instead of ``i / fps``.
     """
     from fractions import Fraction
 
@@ -76,7 +79,7 @@ def write_clip_with_audio(
             seconds = float(length) if audio_seconds is None else audio_seconds
             n = int(round(seconds * sample_rate))
             t = np.arange(n) / sample_rate
-            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            tone = np.where(t >= tone_from, 0.3 * np.sin(2 * np.pi * 440 * t), 0.0).astype(np.float32)
             chunk = 1024
             for start in range(0, n, chunk):
                 part = tone[start : start + chunk]

@@ -2,7 +2,9 @@
 
 aac, mp3, alac and opus packets are remuxed untouched; other codecs (pcm, vorbis, ...) are
 transcoded to AAC. :meth:`AudioCopy.mux_until` is called after each video frame, so the audio is
-cut after the last video frame's end time.
+cut after the last video frame's end time. The output's first frame is shown at time 0, so the
+audio is timed from the source's first video frame: where the video starts later than the audio
+(camcorder MPEG-TS, clips cut from a longer recording), the audio before it is left out.
 """
 
 from __future__ import annotations
@@ -58,10 +60,20 @@ def open_audio_copy(source: Path, container: av.container.OutputContainer, outpu
         audio_in.close()
         return None
     try:
-        return AudioCopy(audio_in, container, source, output)
+        return AudioCopy(audio_in, container, source, output, start=_video_start(audio_in))
     except BaseException:
         audio_in.close()
         raise
+
+
+def _video_start(audio_in: av.container.InputContainer) -> Fraction:
+    """When the first video frame of ``audio_in`` is shown, in seconds of its timeline (0 without video)."""
+    if not audio_in.streams.video:
+        return Fraction(0)
+    video = audio_in.streams.video[0]
+    if video.start_time is None or video.time_base is None:
+        return Fraction(0)
+    return video.start_time * Fraction(video.time_base)
 
 
 class AudioCopy:
@@ -72,15 +84,18 @@ class AudioCopy:
         container: the output container.
         source: the input file, for messages.
         output: the output file, for messages.
+        start: the time of the source (seconds) that becomes the output's 0: its first video
+            frame's. Audio that starts before it is left out.
 
     Raises:
         VideoWriteError: FFmpeg cannot add the stream to ``container``.
     """
 
     def __init__(self, audio_in: av.container.InputContainer, container: av.container.OutputContainer,
-                 source: Path, output: Path) -> None:
+                 source: Path, output: Path, start: Fraction = Fraction(0)) -> None:
         self._audio_in = audio_in
         self._container = container
+        self._start = Fraction(start)
         self._pending: av.Packet | None = None
         in_stream = audio_in.streams.audio[0]
         codec = in_stream.codec_context.codec.canonical_name  # "mp3", not the decoder's "mp3float"
@@ -97,16 +112,29 @@ class AudioCopy:
         log.debug("audio from %s: %s (%s)", source, codec, "remux" if codec in _REMUX_AUDIO else "to aac")
 
     def _remux(self, in_stream, out_stream) -> Iterator[av.Packet]:
+        shift = round(self._start / Fraction(in_stream.time_base)) if self._start else 0
         for packet in self._audio_in.demux(in_stream):
             if packet.dts is None:  # demuxer flush packet
                 continue
+            if shift:
+                if packet.pts is None or packet.pts < shift:
+                    continue  # before the first video frame
+                packet.pts -= shift
+                packet.dts -= shift
             packet.stream = out_stream
             yield packet
 
     def _transcode(self, in_stream, out_stream) -> Iterator[av.Packet]:
-        samples = 0
+        samples = 0 if not self._start else None
         for packet in self._audio_in.demux(in_stream):
             for frame in packet.decode():
+                if samples is None:  # the first frame at or after the first video frame sets the clock
+                    if frame.pts is None or frame.time_base is None:
+                        continue
+                    offset = frame.pts * Fraction(frame.time_base) - self._start
+                    if offset < 0:
+                        continue
+                    samples = round(offset * frame.sample_rate)
                 # Timestamps counted in samples: continuous whatever the source's time base.
                 frame.pts = samples
                 frame.time_base = Fraction(1, frame.sample_rate)

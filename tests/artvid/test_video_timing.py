@@ -1,4 +1,5 @@
-"""Variable frame rates: a clip's uneven frame times reach its output, a constant rate stays one."""
+"""Frame times: a variable-rate clip's uneven frame times reach its output, a constant rate stays
+one, and the audio is timed from the first video frame."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from fractions import Fraction
 
 import av
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -148,3 +150,33 @@ def test_an_output_suffix_no_writer_takes_is_refused_before_any_work(tmp_path, c
     assert result.exit_code == 1
     assert f"output {out} must end in .mp4, .m4v, .mov or name a folder" in result.output
     assert list(tmp_path.glob("o.*")) == []
+
+
+def audio_start_and_loudness(path) -> tuple[float, float]:
+    """When the output's audio starts (seconds) and its RMS over 0.07–0.17 s."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        first = min(p.pts for p in container.demux(stream) if p.pts is not None and p.duration)
+        container.seek(0)
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+    # Past the encoder's priming and the first packet's ramp-in.
+    head = samples[int(0.07 * stream.rate):int(0.17 * stream.rate)]
+    return float(first * stream.time_base), float(np.sqrt(np.mean(head.astype(np.float64) ** 2)))
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mp4", "aac"), (".mkv", "pcm_s16le")], ids=["remux", "transcode"])
+def test_audio_is_timed_from_the_first_video_frame(tmp_path, suffix, codec):
+    # The video starts 0.5 s into the recording; the audio is silent until then, a tone after.
+    source = tmp_path / f"late{suffix}"
+    write_clip_with_audio(source, translating_clip(8, H, W), fps=10, audio_codec=codec,
+                          times_ms=[500 + 100 * i for i in range(8)], audio_seconds=1.3, tone_from=0.5)
+    info = probe(source)
+    assert frame_times(source, info.fps, info.frame_count) is None  # a constant rate, a late start
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, info.fps, W, H, audio_from=source) as writer:
+        for frame in iter_frames(source):
+            writer.write(frame)
+    start, loudness = audio_start_and_loudness(out)
+    assert start == pytest.approx(0.0, abs=0.07)
+    assert loudness > 0.1  # the tone that plays with the first frame, not the silence before it
+    assert audio_seconds(out) == pytest.approx(0.8, abs=0.07)
