@@ -59,6 +59,8 @@ def open_audio_copy(source: Path, container: av.container.OutputContainer, outpu
         log.info("%s has no audio stream; writing a silent video", source)
         audio_in.close()
         return None
+    if len(audio_in.streams.audio) > 1:
+        log.info("%s has %d audio streams; copying the first", source, len(audio_in.streams.audio))
     try:
         return AudioCopy(audio_in, container, source, output, start=_video_start(audio_in))
     except BaseException:

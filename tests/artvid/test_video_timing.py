@@ -180,3 +180,32 @@ def test_audio_is_timed_from_the_first_video_frame(tmp_path, suffix, codec):
     assert start == pytest.approx(0.0, abs=0.07)
     assert loudness > 0.1  # the tone that plays with the first frame, not the silence before it
     assert audio_seconds(out) == pytest.approx(0.8, abs=0.07)
+
+
+def test_of_several_audio_streams_the_first_is_copied_and_that_is_said(tmp_path, caplog):
+    source = tmp_path / "two.mkv"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        tracks = [container.add_stream("pcm_s16le", rate=8000) for _ in range(2)]
+        for track in tracks:
+            track.layout = "mono"
+        for track, level in zip(tracks, (0.3, 0.0)):  # a tone, then a silent commentary track
+            tone = (level * 32767 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 440)).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(tone[None, :], format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 8000, 0
+            container.mux(track.encode(frame))
+            container.mux(track.encode(None))
+        for index, image in enumerate(translating_clip(10, H, W)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    caplog.set_level(logging.INFO, logger="artvid.video.audio")
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, 10, W, H, audio_from=source) as writer:
+        for frame in iter_frames(source):
+            writer.write(frame)
+    assert "has 2 audio streams; copying the first" in caplog.text
+    _, loudness = audio_start_and_loudness(out)
+    assert loudness > 0.1
