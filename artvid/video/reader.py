@@ -6,12 +6,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
 import numpy as np
 
 from artvid.errors import ConfigError, ImageReadError, VideoReadError
 from artvid.images import load_image, resize_long_side
 from artvid.video.avio import AV_ERRORS, av_reason, open_video
 from artvid.video.decode import decode_video
+from artvid.video.interlace import progressive
 from artvid.video.inputs import check_input_path, check_size, fit_size, folder_images, header_size
 from artvid.video.orientation import frame_orientation
 
@@ -23,7 +25,8 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
     """Stream the frames of a clip, one at a time.
 
     Frames are decoded in order (frames before ``start`` are decoded and dropped, which is exact
-    whatever the keyframe layout), turned upright as the video's rotation metadata asks (see
+    whatever the keyframe layout), deinterlaced when the clip is interlaced (see
+    :mod:`artvid.video.interlace`), turned upright as the video's rotation metadata asks (see
     :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
     ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
     :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
@@ -68,12 +71,19 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
 def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
                 upscale: bool) -> Iterator[np.ndarray]:
     orientation = None
-    for index, frame in enumerate(decode_video(path)):
+
+    def upright_first(frames: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
+        # The orientation is read from the decoder's first frame (the deinterlacer drops its side data).
+        nonlocal orientation
+        for frame in frames:
+            if orientation is None:  # the first frame's, as probe reports it, for the whole clip
+                orientation = frame_orientation(frame, path)
+                fit_size(frame.width, frame.height, size, upscale)  # the long side is the same upright
+            yield frame
+
+    for index, frame in enumerate(progressive(upright_first(decode_video(path)), path)):
         if stop is not None and index >= stop:
             break
-        if orientation is None:  # the first frame's, as probe reports it, for the whole clip
-            orientation = frame_orientation(frame, path)
-            fit_size(frame.width, frame.height, size, upscale)  # the long side is the same upright
         if index < start:
             continue
         try:
