@@ -99,7 +99,7 @@ class FlowCache:
 
     def describe(self) -> dict[str, Any]:
         """Everything the key is made of, written to ``key.json`` for humans."""
-        return {
+        described = {
             "format_version": FORMAT_VERSION,
             "clip_sha256": self.clip_hash,
             "frame_size": [self.info.height, self.info.width],
@@ -108,6 +108,9 @@ class FlowCache:
             "params": self.config.resolved_params(),
             "check": self.config.check,
         }
+        if self.info.interlaced:  # read deinterlaced since artvid did so: not the combed frames' flow
+            described["frames"] = "deinterlaced"
+        return described
 
     def _make_dirs(self) -> None:
         try:

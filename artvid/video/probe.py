@@ -34,6 +34,8 @@ class VideoInfo:
         frame_count: number of frames :func:`iter_frames` yields.
         has_audio: whether the file has an audio stream (always ``False`` for folders).
         duration: ``frame_count / fps`` in seconds.
+        interlaced: whether the frames are deinterlaced as they are read (the first decoded frame
+            is flagged interlaced; see :mod:`artvid.video.interlace`).
     """
 
     path: Path
@@ -46,6 +48,7 @@ class VideoInfo:
     frame_count: int
     has_audio: bool
     duration: float
+    interlaced: bool = False
 
 
 
@@ -143,4 +146,4 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     width, height = fit_size(src_w, src_h, size, upscale)
     return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,
-                     duration=float(count / fps))
+                     duration=float(count / fps), interlaced=bool(first.interlaced_frame))

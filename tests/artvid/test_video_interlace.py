@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from artvid.flowcache import FlowCache, FlowConfig
 from artvid.video import iter_frames, probe
 from tests.helpers import translating_clip
 
@@ -90,3 +91,12 @@ def test_an_interlaced_clip_with_a_rotation_tag_is_deinterlaced_and_turned(tmp_p
     frames = list(iter_frames(path))
     assert (info.width, info.height) == (H, W)
     assert all(f.shape == (W, H, 3) for f in frames)
+
+
+def test_probe_says_whether_a_clip_is_read_deinterlaced_and_the_flow_cache_keys_it(tmp_path):
+    interlaced = write(tmp_path / "camcorder.mp4", combed(3), interlaced=True)
+    progressive = write(tmp_path / "phone.mp4", combed(3), interlaced=False)
+    assert probe(interlaced).interlaced and not probe(progressive).interlaced
+    # Flow cached from the combed frames (before artvid deinterlaced) is not the flow of these.
+    assert FlowCache(tmp_path / "c", interlaced, None, FlowConfig()).describe()["frames"] == "deinterlaced"
+    assert "frames" not in FlowCache(tmp_path / "c", progressive, None, FlowConfig()).describe()
