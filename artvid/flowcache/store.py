@@ -108,8 +108,8 @@ class FlowCache:
             "params": self.config.resolved_params(),
             "check": self.config.check,
         }
-        if self.info.interlaced:  # read deinterlaced since artvid did so: not the combed frames' flow
-            described["frames"] = "deinterlaced"
+        if self.info.read_as:  # deinterlaced or HDR mapped: not the flow of the frames as once read
+            described["frames"] = self.info.read_as
         return described
 
     def _make_dirs(self) -> None:

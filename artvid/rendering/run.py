@@ -173,8 +173,8 @@ def render(
         # Stretched levels were measured frame by frame before they were measured per shot: a
         # work directory of that time holds other frames.
         manifest["levels"] = "per shot"
-    if info.interlaced:  # read deinterlaced: a work directory of the combed frames holds others
-        manifest["frames"] = "deinterlaced"
+    if info.read_as:  # deinterlaced or HDR mapped: a work directory of the frames as once read holds others
+        manifest["frames"] = info.read_as
     from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights

@@ -23,7 +23,8 @@ Rules the rest of artvid relies on:
 
 Modules: :mod:`~artvid.video.inputs` (paths, image folders, ``size``/``fps`` checks),
 :mod:`~artvid.video.probe` (:class:`VideoInfo`), :mod:`~artvid.video.decode` (FFmpeg decoding),
-:mod:`~artvid.video.interlace` (deinterlacing), :mod:`~artvid.video.reader` (:func:`iter_frames`),
+:mod:`~artvid.video.interlace` (deinterlacing), :mod:`~artvid.video.hdr` (HDR to SDR),
+:mod:`~artvid.video.reader` (:func:`iter_frames`),
 :mod:`~artvid.video.writer` (:class:`VideoWriter`, :func:`write_frames`),
 :mod:`~artvid.video.timing` (variable frame rates), :mod:`~artvid.video.audio` (audio copying),
 :mod:`~artvid.video.hashing` (:func:`content_hash`), :mod:`~artvid.video.avio` (FFmpeg error

@@ -11,6 +11,7 @@ from typing import Literal
 from artvid.errors import ConfigError, VideoReadError
 from artvid.video.avio import open_video
 from artvid.video.decode import decode_video, demux_count
+from artvid.video.hdr import HDR_TRANSFERS
 from artvid.video.inputs import (DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES, as_fps, check_input_path, check_size,
                                  fit_size, folder_images, header_size)
 from artvid.video.orientation import frame_orientation
@@ -36,6 +37,8 @@ class VideoInfo:
         duration: ``frame_count / fps`` in seconds.
         interlaced: whether the frames are deinterlaced as they are read (the first decoded frame
             is flagged interlaced; see :mod:`artvid.video.interlace`).
+        hdr: ``"HLG"`` or ``"PQ"`` for an HDR clip, whose frames are mapped to SDR as they are
+            read (see :mod:`artvid.video.hdr`); None for SDR.
     """
 
     path: Path
@@ -49,6 +52,14 @@ class VideoInfo:
     has_audio: bool
     duration: float
     interlaced: bool = False
+    hdr: str | None = None
+
+    @property
+    def read_as(self) -> str:
+        """How the frames differ from the decoder's (``""`` when they do not): for cache keys, so
+        that results from the frames as they were once read are not reused."""
+        return ", ".join([*(["deinterlaced"] if self.interlaced else []),
+                          *([f"{self.hdr} to SDR"] if self.hdr else [])])
 
 
 
@@ -146,4 +157,5 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     width, height = fit_size(src_w, src_h, size, upscale)
     return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,
-                     duration=float(count / fps), interlaced=bool(first.interlaced_frame))
+                     duration=float(count / fps), interlaced=bool(first.interlaced_frame),
+                     hdr=HDR_TRANSFERS.get(getattr(first, "color_trc", None)))

@@ -13,6 +13,7 @@ from artvid.errors import ConfigError, ImageReadError, VideoReadError
 from artvid.images import load_image, resize_long_side
 from artvid.video.avio import AV_ERRORS, av_reason, open_video
 from artvid.video.decode import decode_video
+from artvid.video.hdr import hdr_transfer, to_sdr
 from artvid.video.interlace import progressive
 from artvid.video.inputs import check_input_path, check_size, fit_size, folder_images, header_size
 from artvid.video.orientation import frame_orientation
@@ -26,7 +27,8 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
 
     Frames are decoded in order (frames before ``start`` are decoded and dropped, which is exact
     whatever the keyframe layout), deinterlaced when the clip is interlaced (see
-    :mod:`artvid.video.interlace`), turned upright as the video's rotation metadata asks (see
+    :mod:`artvid.video.interlace`), mapped to SDR BT.709 when it is HDR (HLG or PQ, see
+    :mod:`artvid.video.hdr`), turned upright as the video's rotation metadata asks (see
     :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
     ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
     :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
@@ -70,15 +72,17 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
 
 def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
                 upscale: bool) -> Iterator[np.ndarray]:
-    orientation = None
+    orientation, transfer = None, None
 
     def upright_first(frames: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
-        # The orientation is read from the decoder's first frame (the deinterlacer drops its side data).
-        nonlocal orientation
+        # Orientation and transfer are read from the decoder's first frame (the deinterlacer
+        # drops its side data) and hold for the whole clip, as probe reports them.
+        nonlocal orientation, transfer
         for frame in frames:
-            if orientation is None:  # the first frame's, as probe reports it, for the whole clip
+            if orientation is None:
                 orientation = frame_orientation(frame, path)
                 fit_size(frame.width, frame.height, size, upscale)  # the long side is the same upright
+                transfer = hdr_transfer(frame, path)
             yield frame
 
     for index, frame in enumerate(progressive(upright_first(decode_video(path)), path)):
@@ -87,7 +91,8 @@ def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
         if index < start:
             continue
         try:
-            rgb = frame.to_ndarray(format="rgb24")
+            rgb = frame.to_ndarray(format="rgb24") if transfer is None else to_sdr(
+                frame.to_ndarray(format="rgb48le"), transfer)
         except AV_ERRORS as exc:
             raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
         yield resize_long_side(orientation.apply(rgb), size)
