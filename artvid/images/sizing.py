@@ -46,9 +46,14 @@ def resize_long_side(frame: np.ndarray, size: int | None) -> np.ndarray:
         The resized frame, ``(H', W', 3) uint8``; ``frame`` itself when the size already fits.
     """
     height, width = frame.shape[:2]
-    new_w, new_h = fit_long_side(width, height, size)
-    if (new_w, new_h) == (width, height):
+    return resize_to(frame, *fit_long_side(width, height, size))
+
+
+def resize_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``frame`` resized to ``width`` x ``height`` (``cv2.INTER_AREA`` shrinking, ``cv2.INTER_CUBIC``
+    enlarging); ``frame`` itself when it has that size."""
+    if (width, height) == (frame.shape[1], frame.shape[0]):
         return frame
-    shrinking = new_w * new_h < width * height
+    shrinking = width * height < frame.shape[0] * frame.shape[1]
     interp = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(frame, (new_w, new_h), interpolation=interp)
+    return cv2.resize(frame, (width, height), interpolation=interp)

@@ -1,4 +1,5 @@
-"""Display orientation: how the frames a phone stored sideways are turned upright.
+"""Display geometry: how the frames a phone stored sideways are turned upright, and how the
+non-square pixels of anamorphic footage are made square.
 
 A phone records with the sensor's orientation and stores how to show the frames in the file: the
 mp4/mov track matrix (its ``rotate`` tag), which FFmpeg hands to the decoder as a *display matrix*
@@ -6,12 +7,19 @@ mp4/mov track matrix (its ``rotate`` tag), which FFmpeg hands to the decoder as 
 :func:`artvid.video.probe` reports the upright size. Only quarter turns, optionally mirrored, are
 supported (phones write nothing else); FFmpeg's own ``ffmpeg -i IN OUT.mp4`` applies any other
 angle when re-encoding.
+
+Anamorphic footage (HDV's 1440x1080, DV and DVD's 720x480 or 720x576, DVCPRO HD) stores pixels
+wider or narrower than they are shown: the stream's *sample aspect ratio*. Shown with square
+pixels, its picture is squeezed. :func:`pixel_aspect` reads it and :func:`display_width` gives
+the width it is shown at (FFmpeg's ``iw*sar``, the height kept); the reader resizes the frames to
+it, before turning them upright.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -19,7 +27,7 @@ import numpy as np
 
 from artvid.errors import VideoReadError
 
-__all__ = ["UPRIGHT", "Orientation", "frame_orientation"]
+__all__ = ["UPRIGHT", "Orientation", "display_width", "frame_orientation", "pixel_aspect"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +92,16 @@ def frame_orientation(frame: av.VideoFrame, path: Path) -> Orientation:
         raise VideoReadError(f"{path}: expected a display rotation by a multiple of 90 degrees, got {degrees:.1f}; "
                              f"re-encode it upright first (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)")
     return Orientation(quarter_turns=quarter_turns % 4, mirrored=a * d - b * c < 0)
+
+
+def pixel_aspect(stream: av.video.stream.VideoStream) -> Fraction:
+    """A video stream's sample (pixel) aspect ratio, width over height; 1 when square or unknown."""
+    sar = stream.sample_aspect_ratio
+    if not sar or sar <= 0:
+        return Fraction(1)
+    return Fraction(sar.numerator, sar.denominator)
+
+
+def display_width(width: int, aspect: Fraction) -> int:
+    """The width a stored frame of ``width`` pixels of ``aspect`` is shown at (at least 1)."""
+    return width if aspect == 1 else max(1, round(width * aspect))

@@ -14,7 +14,7 @@ from artvid.video.decode import decode_video, demux_count
 from artvid.video.hdr import HDR_TRANSFERS
 from artvid.video.inputs import (DEFAULT_FOLDER_FPS, IMAGE_SUFFIXES, as_fps, check_input_path, check_size,
                                  fit_size, folder_images, header_size)
-from artvid.video.orientation import frame_orientation
+from artvid.video.orientation import display_width, frame_orientation, pixel_aspect
 
 __all__ = ["VideoInfo", "probe"]
 
@@ -133,6 +133,7 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
         stream = container.streams.video[0]
         has_audio = bool(container.streams.audio)
         fps = _stream_fps(stream)
+        aspect = pixel_aspect(stream)
         claimed = stream.frames
         packets, first = demux_count(container, stream)
     finally:
@@ -153,7 +154,7 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
             )
     else:
         count = packets
-    src_w, src_h = frame_orientation(first, path).upright_size(first.width, first.height)
+    src_w, src_h = frame_orientation(first, path).upright_size(display_width(first.width, aspect), first.height)
     width, height = fit_size(src_w, src_h, size, upscale)
     return VideoInfo(path=path, kind="video", width=width, height=height, source_width=src_w,
                      source_height=src_h, fps=fps, frame_count=count, has_audio=has_audio,

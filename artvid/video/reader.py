@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
 from artvid.errors import ConfigError, ImageReadError, VideoReadError
-from artvid.images import load_image, resize_long_side
+from artvid.images import load_image, resize_long_side, resize_to
 from artvid.video.avio import AV_ERRORS, av_reason, open_video
 from artvid.video.decode import decode_video
 from artvid.video.hdr import hdr_transfer, to_sdr
 from artvid.video.interlace import progressive
 from artvid.video.inputs import check_input_path, check_size, fit_size, folder_images, header_size
-from artvid.video.orientation import frame_orientation
+from artvid.video.orientation import display_width, frame_orientation, pixel_aspect
 
 __all__ = ["iter_frames"]
 
@@ -28,7 +29,8 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
     Frames are decoded in order (frames before ``start`` are decoded and dropped, which is exact
     whatever the keyframe layout), deinterlaced when the clip is interlaced (see
     :mod:`artvid.video.interlace`), mapped to SDR BT.709 when it is HDR (HLG or PQ, see
-    :mod:`artvid.video.hdr`), turned upright as the video's rotation metadata asks (see
+    :mod:`artvid.video.hdr`), given square pixels when they are not (anamorphic footage, see
+    :mod:`artvid.video.orientation`), turned upright as the video's rotation metadata asks (see
     :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
     ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
     :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
@@ -63,25 +65,28 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
             raise VideoReadError(f"expected image files in folder {path}, got none")
         return _iter_folder(files, size, start, stop, upscale)
     container = open_video(path)  # fail now, not at the first next()
-    has_video = bool(container.streams.video)
-    container.close()
-    if not has_video:
-        raise VideoReadError(f"expected a video stream in {path}, got none")
-    return _iter_video(path, size, start, stop, upscale)
+    try:
+        if not container.streams.video:
+            raise VideoReadError(f"expected a video stream in {path}, got none")
+        aspect = pixel_aspect(container.streams.video[0])
+    finally:
+        container.close()
+    return _iter_video(path, size, start, stop, upscale, aspect)
 
 
-def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
-                upscale: bool) -> Iterator[np.ndarray]:
-    orientation, transfer = None, None
+def _iter_video(path: Path, size: int | None, start: int, stop: int | None, upscale: bool,
+                aspect: Fraction) -> Iterator[np.ndarray]:
+    orientation, transfer, shown = None, None, None
 
     def upright_first(frames: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
         # Orientation and transfer are read from the decoder's first frame (the deinterlacer
         # drops its side data) and hold for the whole clip, as probe reports them.
-        nonlocal orientation, transfer
+        nonlocal orientation, transfer, shown
         for frame in frames:
             if orientation is None:
                 orientation = frame_orientation(frame, path)
-                fit_size(frame.width, frame.height, size, upscale)  # the long side is the same upright
+                shown = (display_width(frame.width, aspect), frame.height)
+                fit_size(*shown, size, upscale)  # the long side is the same upright
                 transfer = hdr_transfer(frame, path)
             yield frame
 
@@ -95,6 +100,8 @@ def _iter_video(path: Path, size: int | None, start: int, stop: int | None,
                 frame.to_ndarray(format="rgb48le"), transfer)
         except AV_ERRORS as exc:
             raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
+        if aspect != 1:
+            rgb = resize_to(rgb, *shown)
         yield resize_long_side(orientation.apply(rgb), size)
 
 
