@@ -96,13 +96,15 @@ def _iter_video(path: Path, size: int | None, start: int, stop: int | None, upsc
         if index < start:
             continue
         try:
-            rgb = frame.to_ndarray(format="rgb24") if transfer is None else to_sdr(
-                frame.to_ndarray(format="rgb48le"), transfer)
+            # An HDR frame is resized as 16-bit signal and mapped at the size asked for: a 4K
+            # clip read at --size 1024 maps a sixteenth of its pixels.
+            rgb = frame.to_ndarray(format="rgb24" if transfer is None else "rgb48le")
         except AV_ERRORS as exc:
             raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
         if aspect != 1:
             rgb = resize_to(rgb, *shown)
-        yield resize_long_side(orientation.apply(rgb), size)
+        rgb = resize_long_side(orientation.apply(rgb), size)
+        yield rgb if transfer is None else to_sdr(rgb, transfer)
 
 
 def _iter_folder(files: list[Path], size: int | None, start: int, stop: int | None,

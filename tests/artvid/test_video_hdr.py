@@ -102,6 +102,9 @@ def test_an_hlg_clip_is_read_mapped_to_sdr(tmp_path, caplog):
     assert np.array_equal(frames[0], to_sdr(decoded(path, "rgb48le"), HLG))
     assert not np.array_equal(frames[0], decoded(path, "rgb24"))
     assert FlowCache(tmp_path / "c", path, None, FlowConfig()).describe()["frames"] == "HLG to SDR"
+    small = next(iter_frames(path, size=32))  # resized as 16-bit signal, then mapped
+    assert small.shape == (16, 32, 3) and small.dtype == np.uint8
+    assert np.abs(small.astype(int) - frames[0][:16, :32]).max() <= 1  # a flat frame stays flat
 
 
 def test_a_ten_bit_sdr_clip_is_read_exactly_as_decoded(tmp_path):
