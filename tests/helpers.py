@@ -218,3 +218,19 @@ def interrupt_stylizer_at(monkeypatch, call: int):
 
     monkeypatch.setattr(Stylizer, "stylize", interrupted)
     return lambda: monkeypatch.setattr(Stylizer, "stylize", real)
+
+
+def tiny_draft_budget(monkeypatch) -> None:
+    """Make the draft preset stop after 2 iterations on a shot's first frame and 1 on the others."""
+    from artvid import config
+
+    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
+        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
+
+
+def decoded_frames(path, fmt: str = "rgb24") -> list[np.ndarray]:
+    """Every frame of ``path`` as FFmpeg decodes it, converted to ``fmt``: no artvid in between."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format=fmt) for frame in container.decode(video=0)]

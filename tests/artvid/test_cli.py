@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from artvid import cli
 from artvid.config import PRESETS, Quality, build_config
 from artvid.errors import ConfigError
-from tests.helpers import translating_clip, write_frame_folder
+from tests.helpers import tiny_draft_budget, translating_clip, write_frame_folder
 
 
 @pytest.fixture
@@ -154,13 +154,6 @@ def test_compare_errors(runner, clip, tmp_path, args, message):
     assert message in result.output
 
 
-def _tiny_budget(monkeypatch):
-    from artvid import config
-
-    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
-        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
-
-
 @pytest.mark.parametrize(
     "extra",
     [
@@ -173,7 +166,7 @@ def _tiny_budget(monkeypatch):
     ],
 )
 def test_render_option_values_end_to_end(runner, clip, style, tmp_path, monkeypatch, extra):
-    _tiny_budget(monkeypatch)
+    tiny_draft_budget(monkeypatch)
     out = tmp_path / "frames"
     args = ["render", str(clip), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu",
             "--cache-dir", str(tmp_path / "c"), "-o", str(out), "-q", "--json"]
@@ -185,7 +178,7 @@ def test_render_option_values_end_to_end(runner, clip, style, tmp_path, monkeypa
 
 
 def test_render_default_output_name_and_resume_message(runner, clip, style, tmp_path, monkeypatch):
-    _tiny_budget(monkeypatch)
+    tiny_draft_budget(monkeypatch)
     monkeypatch.chdir(tmp_path)
     args = ["render", str(clip), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu"]
     result = runner.invoke(cli.main, args)

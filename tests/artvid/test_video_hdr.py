@@ -12,6 +12,7 @@ from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTr
 from artvid.flowcache import FlowCache, FlowConfig
 from artvid.video import iter_frames, probe
 from artvid.video.hdr import HLG, PQ, to_sdr
+from tests.helpers import decoded_frames
 
 H, W = 32, 64
 
@@ -85,11 +86,6 @@ def write(path, level: int, transfer: ColorTrc, primaries: ColorPrimaries, color
     return path
 
 
-def decoded(path, fmt: str) -> np.ndarray:
-    with av.open(str(path)) as container:
-        return next(container.decode(video=0)).to_ndarray(format=fmt)
-
-
 def test_an_hlg_clip_is_read_mapped_to_sdr(tmp_path, caplog):
     path = write(tmp_path / "iphone.mp4", 40000, ColorTrc.ARIB_STD_B67, ColorPrimaries.BT2020, Colorspace.BT2020,
                  "colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc")
@@ -99,8 +95,8 @@ def test_an_hlg_clip_is_read_mapped_to_sdr(tmp_path, caplog):
     frames = list(iter_frames(path))
     assert caplog.text.count("is HDR (HLG)") == 1
     assert len(frames) == 3
-    assert np.array_equal(frames[0], to_sdr(decoded(path, "rgb48le"), HLG))
-    assert not np.array_equal(frames[0], decoded(path, "rgb24"))
+    assert np.array_equal(frames[0], to_sdr(decoded_frames(path, "rgb48le")[0], HLG))
+    assert not np.array_equal(frames[0], decoded_frames(path, "rgb24")[0])
     assert FlowCache(tmp_path / "c", path, None, FlowConfig()).describe()["frames"] == "HLG to SDR"
     small = next(iter_frames(path, size=32))  # resized as 16-bit signal, then mapped
     assert small.shape == (16, 32, 3) and small.dtype == np.uint8
@@ -111,5 +107,5 @@ def test_a_ten_bit_sdr_clip_is_read_exactly_as_decoded(tmp_path):
     path = write(tmp_path / "sdr10.mp4", 40000, ColorTrc.BT709, ColorPrimaries.BT709, Colorspace.ITU709,
                  "colorprim=bt709:transfer=bt709:colormatrix=bt709")
     assert probe(path).hdr is None and probe(path).read_as == ""
-    assert np.array_equal(next(iter_frames(path)), decoded(path, "rgb24"))
+    assert np.array_equal(next(iter_frames(path)), decoded_frames(path, "rgb24")[0])
     assert "frames" not in FlowCache(tmp_path / "c", path, None, FlowConfig()).describe()

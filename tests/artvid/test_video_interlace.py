@@ -10,7 +10,7 @@ import pytest
 
 from artvid.flowcache import FlowCache, FlowConfig
 from artvid.video import iter_frames, probe
-from tests.helpers import translating_clip
+from tests.helpers import decoded_frames, translating_clip
 
 H, W = 48, 64
 
@@ -49,15 +49,10 @@ def combing(frame: np.ndarray) -> float:
     return across / (within + 1.0)
 
 
-def decoded(path) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-
-
 @pytest.mark.parametrize("n", [1, 2, 6])
 def test_an_interlaced_clip_is_read_deinterlaced_with_every_frame(tmp_path, n, caplog):
     path = write(tmp_path / "camcorder.mp4", combed(n), interlaced=True)
-    raw = decoded(path)
+    raw = decoded_frames(path)
     assert min(combing(f) for f in raw) > 10  # the combs are in the file
     caplog.set_level(logging.INFO, logger="artvid.video.interlace")
     frames = list(iter_frames(path))
@@ -80,7 +75,7 @@ def test_a_progressive_clip_is_read_exactly_as_decoded(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="artvid.video.interlace")
     frames = list(iter_frames(path))
     assert "interlaced" not in caplog.text
-    assert all(np.array_equal(a, b) for a, b in zip(frames, decoded(path), strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(frames, decoded_frames(path), strict=True))
 
 
 @pytest.mark.skipif(not hasattr(av.video.stream.VideoStream, "set_display_rotation"),

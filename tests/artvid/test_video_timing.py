@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from artvid import cli, config
+from artvid import cli
 from artvid.errors import ConfigError, VideoWriteError
 from artvid.video import FrameTimes, VideoWriter, frame_times, iter_frames, probe
-from tests.helpers import translating_clip, write_clip_with_audio
+from tests.helpers import tiny_draft_budget, translating_clip, write_clip_with_audio
 
 H, W = 32, 48
 VFR_MS = [0, 100, 150, 300, 400, 433, 500, 700]
@@ -121,14 +121,9 @@ def test_every_suffix_the_render_accepts_is_written(tmp_path, suffix):
     assert info.frame_count == 5 and info.fps == Fraction(30000, 1001)
 
 
-def _tiny_budget(monkeypatch):
-    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
-        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
-
-
 @pytest.mark.parametrize("suffix", [".mp4", ".mov"])
 def test_a_render_of_a_variable_rate_clip_keeps_its_frame_times(tmp_path, style, monkeypatch, suffix, caplog):
-    _tiny_budget(monkeypatch)
+    tiny_draft_budget(monkeypatch)
     caplog.set_level(logging.INFO, logger="artvid.video.timing")
     source = vfr_clip(tmp_path / "phone.mp4", audio_codec="aac")
     out = tmp_path / f"painted{suffix}"
