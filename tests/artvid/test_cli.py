@@ -119,11 +119,7 @@ def test_version_and_help(runner):
 
 
 def test_compare_command_with_baselines_writes_a_report(runner, clip, style, tmp_path, monkeypatch):
-    from artvid import config
-
-    # The baselines use a preset budget; shrink it so the test stays in seconds.
-    monkeypatch.setitem(config.PRESETS, config.Quality.DRAFT, {
-        "schedule": {"iterations_first": 2, "iterations": 1, "pass_iterations": 1}, "stylize": {}})
+    tiny_draft_budget(monkeypatch)  # the baselines use a preset budget: keep the test in seconds
     report = tmp_path / "report"
     result = runner.invoke(cli.main, [
         "compare", str(clip), str(clip), "--names", "itself", "--style", str(style), "--baselines",
