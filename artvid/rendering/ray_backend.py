@@ -111,6 +111,7 @@ class RayBackend:
             raise ConfigError(f"on Ray the device is auto, cpu or cuda (Ray assigns each worker its GPU), got {device!r}")
         self.actors: list[Any] = []
         self._actors_plan: Any = None
+        self._setup: Any = None  # object ref of the render the actors run (StylizeWorker.ready)
         self.started = connect(address)
         resources = ray.cluster_resources()
         gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
@@ -131,10 +132,15 @@ class RayBackend:
 
         for actor in self.actors:
             ray.kill(actor, no_restart=True)
-        self.actors = []
+        self.actors, self._setup = [], None
         if self.started:
             ray.shutdown()
             self.started = False
+
+    def ready(self, actor: int):
+        """Hand actor ``actor`` the render and have it load the weights and check its memory: the
+        object ref of its :meth:`~artvid.rendering.ray_worker.StylizeWorker.ready` call."""
+        return self.actors[actor].ready.remote(self._setup, *self.check)
 
     def _start_actors(self, count: int, worker_args: dict[str, Any], check: tuple[int, int, int]) -> None:
         """Start ``count`` actors and wait until each has loaded the weights and passed the memory check."""
@@ -151,10 +157,11 @@ class RayBackend:
         resources = {"num_gpus": self.gpus_per_worker, "num_cpus": 0} if self.gpu else {"num_cpus": 1}
         cls = ray.remote(StylizeWorker).options(max_restarts=MAX_RESTARTS, max_task_retries=0, **resources)
         threads = None if self.gpu else 1
-        self.actors = [cls.remote(device=self.device, threads=threads, **worker_args) for _ in range(count)]
+        self.actors = [cls.remote(device=self.device, threads=threads) for _ in range(count)]
+        self._setup = ray.put(worker_args)  # held while the actors live: each restart reads it again
         self.check = check
         try:
-            ray.get([actor.ready.remote(*check) for actor in self.actors])
+            ray.get([self.ready(actor) for actor in range(count)])
         except ray.exceptions.RayTaskError as exc:
             raise unwrapped(exc) from None
 
@@ -214,7 +221,6 @@ class RayBackend:
         self._fill_flow(todo, flows, inputs, entries)
         flow_key = flows.key if flows is not None else None
         count = min(self.workers, len(todo))
-        # By value, not as object refs: Ray keeps an actor's creation arguments for its restarts.
         worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed,
                        "flow_key": flow_key, "levels": levels}
         self._start_actors(count, worker_args, (*size, plan.most_temporal_targets()))

@@ -169,7 +169,7 @@ class UnitLoop:
     def _probe(self, actor: int) -> None:
         # A restarted actor takes work again only once it answers (it reloads its weights first);
         # one whose restart waits for resources never does, and the others carry on meanwhile.
-        self.probing[self.backend.actors[actor].ready.remote(*self.backend.check)] = actor
+        self.probing[self.backend.ready(actor)] = actor
 
     def _probed(self, probe) -> None:
         import ray

@@ -92,26 +92,24 @@ _END = object()
 class StylizeWorker:
     """A Ray actor (wrapped by the driver with ``ray.remote``) that runs units of one render.
 
+    The render (config, styles, plan, ...) arrives with :meth:`ready`, which the driver calls
+    before an actor's first unit and again after every restart, not as creation arguments: Ray
+    puts large creation arguments in the object store itself, where they can be evicted, and a
+    restart then fails (ray-project/ray#53727); a task's arguments are held until it has run.
+
     Args:
-        config: The :class:`artvid.stylize.StylizeConfig`.
-        styles: Style images, ``(H, W, 3) uint8``.
         device: ``cpu`` or ``cuda`` (Ray assigns the GPU through ``CUDA_VISIBLE_DEVICES``).
-        plan: The render plan.
-        seed: Seed of noise initialisations.
-        flow_key: The flow cache key the entries were written under.
         threads: torch intra-op threads (None = leave torch's default).
-        levels: Each shot's levels map (:class:`artvid.levels.ShotLevels`), None for the content
-            as it is.
     """
 
-    def __init__(self, config, styles, device: str, plan, seed: int, flow_key: str | None, threads: int | None,
-                 levels=None) -> None:
+    def __init__(self, device: str, threads: int | None) -> None:
         if threads:
             import torch
 
             torch.set_num_threads(threads)
-        self.config, self.styles, self.device_name = config, styles, device
-        self.plan, self.seed, self.flow_key, self.levels = plan, seed, flow_key, levels
+        self.device_name = device
+        self.config = self.styles = self.plan = self.flow_key = self.levels = None
+        self.seed = 0
         self._stylizer = None
         self._started = 0
 
@@ -125,8 +123,16 @@ class StylizeWorker:
             self._stylizer = Stylizer(self.config, self.styles, device=self.device)
         return self._stylizer
 
-    def ready(self, height: int, width: int, temporal_targets: int) -> str:
-        """Load the weights and check that a frame fits in memory; returns the worker's node.
+    def ready(self, setup: dict[str, Any], height: int, width: int, temporal_targets: int) -> str:
+        """Take the render, load the weights and check that a frame fits in memory; returns the
+        worker's node.
+
+        Args:
+            setup: ``{"config": StylizeConfig, "styles": [(H, W, 3) uint8], "plan": RenderPlan,
+                "seed": int (of noise initialisations), "flow_key": str | None (the flow cache key
+                the entries were written under), "levels": ShotLevels | None (each shot's levels
+                map, None for the content as it is)}``.
+            height, width, temporal_targets: What the memory check is made for.
 
         Raises:
             WeightsError: If the weights cannot be loaded.
@@ -134,6 +140,10 @@ class StylizeWorker:
         """
         from artvid.stylize import check_memory
 
+        # An actor runs one render (the driver starts new ones for another plan): the weights
+        # loaded for its first call serve every later one.
+        self.config, self.styles, self.plan = setup["config"], setup["styles"], setup["plan"]
+        self.seed, self.flow_key, self.levels = setup["seed"], setup["flow_key"], setup["levels"]
         self._load()
         check_memory(height, width, self.config, self.device, temporal_targets)
         import ray
