@@ -38,7 +38,7 @@ def _standard_layout(stream) -> str:
 
 
 def open_audio_copy(source: Path, container: av.container.OutputContainer, output: Path) -> AudioCopy | None:
-    """Add ``source``'s first audio stream to ``container``.
+    """Add ``source``'s main audio stream (its default one, else its first) to ``container``.
 
     Args:
         source: media file whose audio is copied.
@@ -59,13 +59,21 @@ def open_audio_copy(source: Path, container: av.container.OutputContainer, outpu
         log.info("%s has no audio stream; writing a silent video", source)
         audio_in.close()
         return None
+    stream = _main_audio(audio_in)
     if len(audio_in.streams.audio) > 1:
-        log.info("%s has %d audio streams; copying the first", source, len(audio_in.streams.audio))
+        log.info("%s has %d audio streams; copying stream %d (%s)", source, len(audio_in.streams.audio),
+                 stream.index, "its default" if stream.disposition & av.stream.Disposition.default else "the first")
     try:
-        return AudioCopy(audio_in, container, source, output, start=_video_start(audio_in))
+        return AudioCopy(audio_in, container, source, output, start=_video_start(audio_in), stream=stream)
     except BaseException:
         audio_in.close()
         raise
+
+
+def _main_audio(audio_in: av.container.InputContainer):
+    """The audio stream a player starts with: the first one flagged default, else the first."""
+    audio = audio_in.streams.audio
+    return next((s for s in audio if s.disposition & av.stream.Disposition.default), audio[0])
 
 
 def _video_start(audio_in: av.container.InputContainer) -> Fraction:
@@ -88,18 +96,19 @@ class AudioCopy:
         output: the output file, for messages.
         start: the time of the source (seconds) that becomes the output's 0: its first video
             frame's. Audio that starts before it is left out.
+        stream: the audio stream to copy (default: the input's first).
 
     Raises:
         VideoWriteError: FFmpeg cannot add the stream to ``container``.
     """
 
     def __init__(self, audio_in: av.container.InputContainer, container: av.container.OutputContainer,
-                 source: Path, output: Path, start: Fraction = Fraction(0)) -> None:
+                 source: Path, output: Path, start: Fraction = Fraction(0), stream=None) -> None:
         self._audio_in = audio_in
         self._container = container
         self._start = Fraction(start)
         self._pending: av.Packet | None = None
-        in_stream = audio_in.streams.audio[0]
+        in_stream = audio_in.streams.audio[0] if stream is None else stream
         codec = in_stream.codec_context.codec.canonical_name  # "mp3", not the decoder's "mp3float"
         try:
             if codec in _REMUX_AUDIO:

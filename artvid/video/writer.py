@@ -41,8 +41,9 @@ class VideoWriter:
       ``times.end``, and the audio follows the same clock.
     - yuv420p needs even sides: an odd width or height is padded by one column/row on the right/
       bottom, replicating the edge pixels (the padding is in the file; nothing crops it).
-    - ``audio_from``: the first audio stream of that file is copied. aac, mp3, alac and opus
-      packets are remuxed untouched; other codecs (pcm, vorbis, ...) are transcoded to AAC. Audio
+    - ``audio_from``: the main audio stream of that file (its default one, else its first) is
+      copied. aac, mp3, alac and opus packets are remuxed untouched; other codecs (pcm, vorbis,
+      ...) are transcoded to AAC. Audio
       is interleaved with the video as frames arrive and cut after the last video frame's end
       time, so a clip rendered from the first N frames gets the first N frames' audio. A file with
       no audio stream gives a silent output.

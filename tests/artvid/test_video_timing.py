@@ -177,15 +177,18 @@ def test_audio_is_timed_from_the_first_video_frame(tmp_path, suffix, codec):
     assert audio_seconds(out) == pytest.approx(0.8, abs=0.07)
 
 
-def test_of_several_audio_streams_the_first_is_copied_and_that_is_said(tmp_path, caplog):
+@pytest.mark.parametrize("default", [0, 1])
+def test_of_several_audio_streams_the_default_one_is_copied_and_that_is_said(tmp_path, caplog, default):
     source = tmp_path / "two.mkv"
     with av.open(str(source), "w") as container:
         video = container.add_stream("libx264", rate=10)
         video.width, video.height, video.pix_fmt = W, H, "yuv420p"
         tracks = [container.add_stream("pcm_s16le", rate=8000) for _ in range(2)]
-        for track in tracks:
+        for index, track in enumerate(tracks):
             track.layout = "mono"
-        for track, level in zip(tracks, (0.3, 0.0)):  # a tone, then a silent commentary track
+            track.disposition = av.stream.Disposition.default if index == default else av.stream.Disposition(0)
+        for index, track in enumerate(tracks):  # the default track plays a tone, the other is silent
+            level = 0.3 if index == default else 0.0
             tone = (level * 32767 * np.sin(np.arange(8000) / 8000 * 2 * np.pi * 440)).astype(np.int16)
             frame = av.AudioFrame.from_ndarray(tone[None, :], format="s16", layout="mono")
             frame.sample_rate, frame.pts = 8000, 0
@@ -201,6 +204,6 @@ def test_of_several_audio_streams_the_first_is_copied_and_that_is_said(tmp_path,
     with VideoWriter(out, 10, W, H, audio_from=source) as writer:
         for frame in iter_frames(source):
             writer.write(frame)
-    assert "has 2 audio streams; copying the first" in caplog.text
+    assert f"has 2 audio streams; copying stream {default + 1} (its default)" in caplog.text
     _, loudness = audio_start_and_loudness(out)
     assert loudness > 0.1
