@@ -43,10 +43,10 @@ class VideoWriter:
       bottom, replicating the edge pixels (the padding is in the file; nothing crops it).
     - ``audio_from``: the main audio stream of that file (its default one, else its first) is
       copied. aac, mp3, alac and opus packets are remuxed untouched; other codecs (pcm, vorbis,
-      ...) are transcoded to AAC. Audio
-      is interleaved with the video as frames arrive and cut after the last video frame's end
-      time, so a clip rendered from the first N frames gets the first N frames' audio. A file with
-      no audio stream gives a silent output.
+      ...) are transcoded to AAC. Audio is interleaved with the video as frames arrive, timed
+      from the source's first video frame and cut after the last video frame's end time, so a
+      clip rendered from the first N frames gets the first N frames' audio. A file with no audio
+      stream gives a silent output.
     - The file is written under a hidden temporary name in the target folder and renamed to
       ``path`` by :meth:`close`, so an interrupted render never leaves a half file under ``path``.
       Leaving a ``with`` block by an exception deletes the temporary file.
