@@ -18,7 +18,22 @@ from artvid.video.avio import av_reason, open_video
 
 log = logging.getLogger(__name__)
 
-__all__ = ["decode_video", "demux_count"]
+__all__ = ["decode_video", "demux_count", "frame_packets"]
+
+
+def frame_packets(container, stream) -> Iterator[av.Packet]:
+    """The stream's packets that hold a frame :func:`decode_video` decodes, in file order.
+
+    Size-0 packets (the demuxer's end-of-stream flush) and discard-flagged ones (cut by an edit
+    list, never shown) are skipped; the packets end at the first one flagged corrupt (a truncated
+    tail: :func:`decode_video` stops there too). Demuxing errors reach the caller.
+    """
+    for packet in container.demux(stream):
+        if packet.size == 0 or packet.is_discard:
+            continue
+        if packet.is_corrupt:
+            return
+        yield packet
 
 
 def demux_count(container, stream) -> tuple[int, av.VideoFrame | None]:
@@ -29,13 +44,7 @@ def demux_count(container, stream) -> tuple[int, av.VideoFrame | None]:
     """
     packets, first = 0, None
     try:
-        for packet in container.demux(stream):
-            # Size-0 packets are the demuxer's end-of-stream flush; discard-flagged ones are cut by
-            # an edit list and never shown.
-            if packet.size == 0 or packet.is_discard:
-                continue
-            if packet.is_corrupt:  # truncated tail: decode_video stops here too
-                break
+        for packet in frame_packets(container, stream):
             packets += 1
             if first is None:
                 try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 
 from artvid.video.avio import av_reason, open_video
+from artvid.video.decode import frame_packets
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,9 @@ class FrameTimes:
 def frame_times(path: Path, fps: Fraction, count: int) -> FrameTimes | None:
     """The presentation times of the ``count`` frames of ``path``'s first video stream.
 
-    The packets are demuxed with the rules of :mod:`artvid.video.decode` (flush and edit-list
-    packets skipped, reading stopped at a corrupt one), and their timestamps sorted into
-    presentation order; the last frame lasts its packet's duration (``1 / fps`` without one).
+    The packets are those of :func:`artvid.video.decode.frame_packets` (one per decoded frame),
+    their timestamps sorted into presentation order; the last frame lasts its packet's duration
+    (``1 / fps`` without one).
 
     Args:
         path: A video file.
@@ -83,11 +84,7 @@ def frame_times(path: Path, fps: Fraction, count: int) -> FrameTimes | None:
         stream = container.streams.video[0]
         time_base = stream.time_base
         try:
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.is_discard:
-                    continue
-                if packet.is_corrupt:
-                    break
+            for packet in frame_packets(container, stream):
                 if packet.pts is None or time_base is None:
                     log.debug("%s: a packet without a timestamp; writing %s fps", path, fps)
                     return None
