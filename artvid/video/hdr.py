@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from artvid.video.avio import note_once
+
 log = logging.getLogger(__name__)
 
 __all__ = ["HDR_TRANSFERS", "hdr_transfer", "to_sdr"]
@@ -67,17 +69,12 @@ def _roll_off(luminance: np.ndarray) -> np.ndarray:
     return np.where(luminance > KNEE, above, luminance)
 
 
-_ANNOUNCED: set[Path] = set()
-
-
 def hdr_transfer(frame, path: Path) -> int | None:
     """The HDR transfer (``PQ`` or ``HLG``) a decoded frame is tagged with, or None for SDR."""
     transfer = getattr(frame, "color_trc", None)
     if transfer not in HDR_TRANSFERS:
         return None
-    if path not in _ANNOUNCED:  # a render reads its clip several times: say it once
-        _ANNOUNCED.add(path)
-        log.info("%s is HDR (%s): mapped to SDR BT.709 as it is read", path, HDR_TRANSFERS[transfer])
+    note_once(log, path, "%s is HDR (%s): mapped to SDR BT.709 as it is read", HDR_TRANSFERS[transfer])
     return int(transfer)
 
 

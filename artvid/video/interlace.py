@@ -20,7 +20,7 @@ import av
 import av.filter
 
 from artvid.errors import VideoReadError
-from artvid.video.avio import av_reason
+from artvid.video.avio import av_reason, note_once
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ __all__ = ["progressive"]
 
 DEINTERLACER = "yadif=mode=send_frame:parity=auto:deint=interlaced"
 """FFmpeg filter and options: one frame per frame, field order from each frame's flags."""
-_ANNOUNCED: set[Path] = set()
 
 
 def progressive(frames: Iterable[av.VideoFrame], path: Path) -> Iterator[av.VideoFrame]:
@@ -45,9 +44,7 @@ def progressive(frames: Iterable[av.VideoFrame], path: Path) -> Iterator[av.Vide
         yield first
         yield from frames
         return
-    if path not in _ANNOUNCED:  # a render reads its clip several times: say it once
-        _ANNOUNCED.add(path)
-        log.info("%s is interlaced: deinterlacing it (yadif)", path)
+    note_once(log, path, "%s is interlaced: deinterlacing it (yadif)")
     given, returned = 0, 0
     try:
         graph = _graph(first)
