@@ -51,7 +51,19 @@ _COMMON = dict(
 
 # Bump when this wrapper changes the flow it returns for the same OpenCV (input conversion,
 # how settings are applied), so flow caches stop reusing the old results.
-REVISION = 1
+# 2: frames smaller than min_side() are padded (OpenCV crashed or raised on them).
+REVISION = 2
+
+
+def min_side(params: dict[str, Any]) -> int:
+    """The smallest frame side OpenCV's DIS handles with resolved ``params``, in pixels.
+
+    DIS's finest pyramid level, ``2**finest_scale`` times smaller than the frame, must hold a
+    patch; below that OpenCV 5.0 raises, or crashes the process (a 128x13 frame with the medium
+    preset, 320x24 with fast). Probed on sides of 4 to 1000 px for finest scales 0 to 2: every
+    frame with both sides at least this size works.
+    """
+    return max(params["patch_size"] << params["finest_scale"], 2 * params["patch_size"])
 
 
 class DIS(FlowEstimator):
@@ -92,8 +104,17 @@ class DIS(FlowEstimator):
         return out
 
     def estimate(self, a: np.ndarray, b: np.ndarray, params: dict[str, Any]) -> np.ndarray:
-        """DIS flow from gray ``a`` to gray ``b`` with resolved ``params``."""
+        """DIS flow from gray ``a`` to gray ``b`` with resolved ``params``.
+
+        A frame with a side under :func:`min_side` is extended to it by repeating its last row or
+        column, and the flow cropped back to the frame.
+        """
         dis = cv2.DISOpticalFlow_create(PRESETS[params["preset"]])
         for name, (setter, _) in SETTERS.items():
             getattr(dis, setter)(params[name])
-        return dis.calc(a, b, None)
+        height, width = a.shape[:2]
+        need = min_side(params)
+        if height >= need and width >= need:
+            return dis.calc(a, b, None)
+        pad = ((0, max(0, need - height)), (0, max(0, need - width)))
+        return dis.calc(np.pad(a, pad, mode="edge"), np.pad(b, pad, mode="edge"), None)[:height, :width]

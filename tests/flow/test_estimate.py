@@ -1,5 +1,8 @@
 """flow.estimate on synthetic clips with known motion, and its parameter handling."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -29,6 +32,26 @@ def test_dis_presets(clip, preset):
     prev, cur = clip
     flow = estimate(cur, prev, "dis", preset=preset)
     np.testing.assert_allclose(np.median(flow[8:-8, 8:-8].reshape(-1, 2), axis=0), (DX, DY), atol=0.25)
+
+
+# Sizes on which OpenCV's DIS itself crashes the process (segmentation fault) or raises.
+_SMALL_FRAMES = [(13, 128, "medium"), (24, 320, "fast"), (20, 100, "ultrafast"), (6, 64, "medium"), (8, 8, "medium")]
+
+
+@pytest.mark.parametrize(("height", "width", "preset"), _SMALL_FRAMES)
+def test_dis_small_frames(height, width, preset):
+    # In a child process: a crash there fails this test instead of killing the test run.
+    code = (
+        "import numpy as np; from flow import estimate; from tests.helpers import translating_clip;"
+        f"prev, cur = translating_clip(2, {height}, {width}, {DX}, {DY});"
+        f"f = estimate(cur, prev, 'dis', preset={preset!r});"
+        f"assert f.shape == ({height}, {width}, 2) and np.isfinite(f).all(), f.shape;"
+        "print(*np.median(f.reshape(-1, 2), axis=0))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:] or f"exit status {run.returncode}"
+    if min(height, width) >= 13:
+        np.testing.assert_allclose([float(v) for v in run.stdout.split()], (DX, DY), atol=0.5)
 
 
 def test_dis_tunables_are_applied(clip):
