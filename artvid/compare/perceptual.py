@@ -31,7 +31,8 @@ class PerceptualScorer:
         width, height: Evaluation frame size (the style image is scaled to its pixel count).
 
     Raises:
-        CompareError: The style image cannot be read.
+        CompareError: The frames are too small for the VGG19 layers, or the style image cannot
+            be read.
         WeightsError: The VGG weights cannot be loaded.
     """
 
@@ -39,13 +40,18 @@ class PerceptualScorer:
         import torch
 
         from artvid import losses
-        from artvid.encoder import load_encoder
+        from artvid.encoder import load_encoder, min_input_side
         from artvid.images import load_image
         from artvid.stylize import prepare_style
 
         self.torch = torch
         self.device = device
         layers = metrics.STYLE_LAYERS + (metrics.CONTENT_LAYER,)
+        if min(width, height) < min_input_side(layers):
+            raise CompareError(
+                f"frames of {width}x{height} are too small to score: the VGG19 layers need at least "
+                f"{min_input_side(layers)} px on each side; use a larger --size or --no-perceptual"
+            )
         # channels_last convolutions run about 20% faster on CPU (oneDNN); results agree to 1e-6.
         self.encoder = load_encoder(weights, layers=layers, device=self.device).to(
             memory_format=torch.channels_last
@@ -60,7 +66,7 @@ class PerceptualScorer:
                 raise CompareError(f"style image {style}: cannot be read ({exc})") from None
             with torch.inference_mode():
                 # The render's own style preparation, at style scale 1 (one frame's pixel count).
-                target = prepare_style(image, height, width, 1.0, self.device)
+                target = prepare_style(image, height, width, 1.0, self.device, min_input_side(metrics.STYLE_LAYERS))
                 feats = self.encoder(target.contiguous(memory_format=torch.channels_last))
                 self.grams = {layer: losses.gram_matrix(feats[layer]) for layer in metrics.STYLE_LAYERS}
             self.metric_names = ("style_loss", "content_loss")

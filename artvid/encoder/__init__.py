@@ -19,6 +19,7 @@ from artvid.encoder.network import (
     Encoder,
     conv_in_out,
     feature_shapes,
+    min_input_side,
     parameter_count,
 )
 from artvid.encoder.weights import (
@@ -40,6 +41,7 @@ __all__ = [
     "Encoder",
     "conv_in_out",
     "feature_shapes",
+    "min_input_side",
     "load_encoder",
     "parameter_count",
 ]

@@ -17,7 +17,7 @@ weights come from is :mod:`artvid.encoder.weights`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -77,6 +77,22 @@ def feature_shapes(height: int, width: int, deepest: str) -> list[tuple[str, int
             h, w = h // 2, w // 2
         shapes.append((name, channels, h, w))
     return shapes
+
+
+def min_input_side(layers: Iterable[str]) -> int:
+    """Smallest input side (pixels) for which every layer of ``layers`` has at least one pixel.
+
+    Each 2×2 stride-2 pooling halves the size, rounding down, so a layer behind ``k`` poolings
+    (its own included) needs ``2**k`` pixels: 16 for ``relu5_1``, 8 for ``relu4_2``.
+
+    Raises:
+        ConfigError: A layer is not a layer name.
+    """
+    poolings = 0
+    for layer in layers:
+        shapes = feature_shapes(1, 1, layer)
+        poolings = max(poolings, sum(name.startswith("pool") for name, *_ in shapes))
+    return 2**poolings
 
 
 def parameter_count(deepest: str) -> int:

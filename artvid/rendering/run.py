@@ -151,6 +151,14 @@ def render(
     check_output(output, [clip, *styles])
     info = video.probe(clip, size=config.size, upscale=config.upscale)
     sides = scale_sides(config.schedule.scales, max(info.height, info.width))
+    # Frames too small for the loss layers (or the coarse-to-fine levels) are refused before the
+    # clip is read for cuts: the first scale is the smallest.
+    from artvid.encoder import min_input_side
+    from artvid.stylize import coarse_to_fine_sizes
+
+    first = info if len(sides) == 1 else video.probe(clip, size=sides[0], upscale=config.upscale)
+    coarse_to_fine_sizes(first.height, first.width, config.stylize.coarse_to_fine,
+                         min_input_side((*config.stylize.content_layers, *config.stylize.style_layers)))
     # Read before cut detection, which reads the whole clip: a bad style image is refused at once.
     style_frames = [images.load_image(path) for path in styles]
     cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
@@ -175,18 +183,15 @@ def render(
         manifest["levels"] = "per shot"
     if info.read_as:  # deinterlaced or HDR mapped: a work directory of the frames as once read holds others
         manifest["frames"] = info.read_as
-    from artvid.stylize import Stylizer, check_memory, coarse_to_fine_sizes
+    from artvid.stylize import Stylizer, check_memory
 
     # Refusals come before anything is written: loading the weights may fail on a bad --weights
-    # file, the frame may not fit in memory (the last scale is the largest), and the first frame
-    # (always started from scratch) may be too small for the levels. (On Ray, the workers load
-    # the weights and check their memory once the flow is computed: see ray_backend.)
+    # file and the frame may not fit in memory (the last scale is the largest). (On Ray, the
+    # workers load the weights and check their memory once the flow is computed: see ray_backend.)
     stylizer = None
     if device is not None:
         check_memory(info.height, info.width, config.stylize, device, max(s.plan.most_temporal_targets() for s in scales))
         stylizer = Stylizer(config.stylize, style_frames, device=device)
-    first = scales[0].info
-    coarse_to_fine_sizes(first.height, first.width, config.stylize.coarse_to_fine)
     work_path = options.work_dir or default_work_dir(output)
     check_not_input(work_path, [clip, *styles])
     with _ray_backend(options) as backend:

@@ -26,12 +26,25 @@ SolveLevel = Callable[[Tensor, Tensor, int, "list[TemporalTarget]", int], Soluti
 ``offset`` is the number of iterations run by the coarser levels."""
 
 
-def coarse_to_fine_sizes(height: int, width: int, levels: int) -> list[tuple[int, int]]:
+def coarse_to_fine_sizes(height: int, width: int, levels: int, min_side: int = 1) -> list[tuple[int, int]]:
     """The ``(h, w)`` of each coarse-to-fine level of a ``height × width`` frame, coarsest first.
 
+    Args:
+        height: Frame height.
+        width: Frame width.
+        levels: Number of levels (1: the frame's own size only).
+        min_side: Smallest side the frame may have: what the loss layers need (see
+            :func:`~artvid.encoder.min_input_side`).
+
     Raises:
-        ConfigError: The coarsest level would have a side under ``MIN_LEVEL_SIDE`` pixels.
+        ConfigError: The frame has a side under ``min_side`` pixels, or the coarsest level one
+            under ``MIN_LEVEL_SIDE``.
     """
+    if min(height, width) < min_side:
+        raise ConfigError(
+            f"expected frames of at least {min_side} px on each side for the VGG19 layers used, "
+            f"got {width}x{height}; stylize them at a larger size"
+        )
     sizes = [(round(height / 2**k), round(width / 2**k)) for k in range(levels - 1, -1, -1)]
     if min(sizes[0]) < MIN_LEVEL_SIDE:
         raise ConfigError(

@@ -47,7 +47,9 @@ MAX_STYLE_ENLARGEMENT = 4.0
 """A style image enlarged more than this for a frame is logged as too small for it."""
 
 
-def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: float) -> tuple[int, int]:
+def style_target_size(
+    style_hw: Sequence[int], height: int, width: int, scale: float, min_side: int = 1
+) -> tuple[int, int]:
     """``(h, w)`` of a style image resized to the frame's area × ``scale²``, aspect ratio kept.
 
     Args:
@@ -55,13 +57,17 @@ def style_target_size(style_hw: Sequence[int], height: int, width: int, scale: f
         height: Frame height.
         width: Frame width.
         scale: ``StylizeConfig.style_scale``.
+        min_side: The short side is at least this (the style layers need it: see
+            :func:`~artvid.encoder.min_input_side`); the image is enlarged further, aspect ratio
+            kept, when the frame's area would make it smaller.
 
     Returns:
         The target size, each side at least 1.
     """
     sh, sw = int(style_hw[0]), int(style_hw[1])
     factor = math.sqrt(height * width / (sh * sw)) * scale
-    return max(1, round(sh * factor)), max(1, round(sw * factor))
+    factor = max(factor, min_side / min(sh, sw))
+    return max(min_side, round(sh * factor)), max(min_side, round(sw * factor))
 
 
 def check_style_image(style: np.ndarray) -> np.ndarray:
@@ -77,7 +83,7 @@ def check_style_image(style: np.ndarray) -> np.ndarray:
 
 
 def prepare_style(
-    style: np.ndarray, height: int, width: int, scale: float, device: torch.device | str
+    style: np.ndarray, height: int, width: int, scale: float, device: torch.device | str, min_side: int = 1
 ) -> Tensor:
     """The style image as the encoder sees it for a ``height × width`` frame.
 
@@ -92,6 +98,7 @@ def prepare_style(
         width: Frame width.
         scale: ``StylizeConfig.style_scale`` (> 0).
         device: Where the result lives.
+        min_side: Smallest short side of the result (see :func:`style_target_size`).
 
     Returns:
         ``(1, 3, h, w)`` float32 RGB in ``[0, 1]`` on ``device`` (in the strides of an HWC image).
@@ -100,7 +107,7 @@ def prepare_style(
         ConfigError: ``style`` is not an ``(H, W, 3)`` uint8 array.
     """
     check_style_image(style)
-    size = style_target_size(style.shape[:2], height, width, scale)
+    size = style_target_size(style.shape[:2], height, width, scale, min_side)
     enlargement = size[0] / style.shape[0]
     if min(style.shape[:2]) < SMALL_STYLE_SIDE or enlargement > MAX_STYLE_ENLARGEMENT:
         logger.warning(

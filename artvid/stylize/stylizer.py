@@ -25,10 +25,10 @@ from torch import Tensor
 
 from artvid.colors import original_colors
 from artvid.device import memory_errors
-from artvid.encoder import Encoder, load_encoder
+from artvid.encoder import Encoder, load_encoder, min_input_side
 from artvid.errors import ConfigError
 from artvid.losses import gram_matrix
-from artvid.stylize.coarse import solve_levels
+from artvid.stylize.coarse import coarse_to_fine_sizes, solve_levels
 from artvid.stylize.config import StylizeConfig
 from artvid.stylize.objective import Objective, Targets, TemporalTarget
 from artvid.stylize.solve import MEMORY_FORMAT, Callback, Solution, solve
@@ -99,6 +99,9 @@ class Stylizer:
         # gradient needs no conversion. Note: this converts a shared encoder too.
         self.encoder = encoder.to(memory_format=MEMORY_FORMAT)
         self._grams: dict[tuple[int, int], dict[str, Tensor]] = {}
+        self._style_side = min_input_side(config.style_layers)
+        self.min_side = min_input_side((*config.content_layers, *config.style_layers))
+        """Smallest side (pixels) a frame may have: what the loss layers need."""
         self._amp = config.amp and self.device.type == "cuda"
         self.objective = Objective.from_config(config, self._features)
 
@@ -127,7 +130,7 @@ class Stylizer:
             grams: dict[str, Tensor] = {}
             with memory_errors(self.device, height, width), torch.no_grad():
                 for style, blend in zip(self._styles, self._blend):
-                    image = prepare_style(style, height, width, self.config.style_scale, self.device)
+                    image = prepare_style(style, height, width, self.config.style_scale, self.device, self._style_side)
                     feats = self._features(image)
                     for layer in self.config.style_layers:
                         g = gram_matrix(feats[layer]) * blend
@@ -210,6 +213,7 @@ class Stylizer:
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
             raise ConfigError(f"expected coarse_to_fine to be an integer >= 1, got {levels!r}")
         content = _checked_image(content, "content").to(self.device, torch.float32)
+        coarse_to_fine_sizes(*content.shape[-2:], levels, self.min_side)
         init = _checked_image(init, "init", content.shape).to(self.device, torch.float32)
         temporal = [_checked_temporal(t, content.shape, self.device) for t in temporal]
         config = self.config if tolerance is None else replace(self.config, tolerance=tolerance)

@@ -92,6 +92,7 @@ def test_flow_command_fills_then_reuses_and_exports(runner, clip, tmp_path):
         (["render", "{clip}", "--style", "{style}", "-o", "{clip}"], "input"),
         (["render", "{clip}", "--style", "{style}", "--cuts", "1"], "cuts"),
         (["render", "{clip}", "--style", "{style}", "--cuts", "9"], "frame 9"),
+        (["render", "{clip}", "--style", "{style}", "--size", "16"], "at least 16 px on each side"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(runner, clip, style, tmp_path, monkeypatch, args, message):
@@ -140,6 +141,7 @@ def test_compare_command_with_baselines_writes_a_report(runner, clip, style, tmp
         (["compare", "{clip}"], "nothing to compare"),
         (["compare", "{clip}", "--baselines"], "--baselines needs --style"),
         (["compare", "{clip}", "{short}"], "frames"),
+        (["compare", "{clip}", "{clip}", "--size", "16"], "too small to score"),
     ],
 )
 def test_compare_errors(runner, clip, tmp_path, args, message):
@@ -171,6 +173,20 @@ def test_render_option_values_end_to_end(runner, clip, style, tmp_path, monkeypa
     summary = json.loads(result.stdout)
     assert summary["frames_stylized"] == 4 * summary["passes"]
     assert len(list(out.glob("*.png"))) == 4
+
+
+def test_render_of_a_narrow_strip(runner, style, tmp_path, monkeypatch):
+    # 16x160 frames: cut detection measures them at 128x13, where OpenCV's DIS used to crash the
+    # process (a segmentation fault, no message).
+    tiny_draft_budget(monkeypatch)
+    strip = tmp_path / "strip"
+    write_frame_folder(strip, translating_clip(3, 16, 160, 2, 0))
+    out = tmp_path / "out"
+    args = ["render", str(strip), "--style", str(style), "--quality", "draft", "--device", "cpu",
+            "--cache-dir", str(tmp_path / "c"), "-o", str(out), "-q"]
+    result = runner.invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("*.png"))) == 3
 
 
 def test_render_default_output_name_and_resume_message(runner, clip, style, tmp_path, monkeypatch):

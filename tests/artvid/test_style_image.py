@@ -48,3 +48,13 @@ def test_enlarging_a_decent_style_image_a_lot_is_logged(caplog):
         assert not caplog.records
         prepare_style(style, 400, 400, 1.0, "cpu")  # 5x
     assert "enlarged 5.0x" in caplog.records[0].getMessage()
+
+
+def test_style_target_keeps_the_short_side_the_style_layers_need():
+    # A 16x16 frame: by area alone a 2:1 painting would be 11x23, too small for relu5_1's 16 px.
+    assert style_target_size((100, 200), 16, 16, 1.0) == (11, 23)
+    assert style_target_size((100, 200), 16, 16, 1.0, min_side=16) == (16, 32)
+    assert style_target_size((300, 100), 64, 64, 0.1, min_side=16) == (48, 16)
+    # Large enough already: unchanged.
+    assert style_target_size((96, 120), 48, 48, 1.0, min_side=16) == style_target_size((96, 120), 48, 48, 1.0)
+    assert prepare_style(textured_image(100, 200, seed=3), 16, 16, 1.0, "cpu", min_side=16).shape == (1, 3, 16, 32)

@@ -287,6 +287,20 @@ def test_coarse_to_fine_rejects_too_small_frames(encoder, style, content):
         stylizer.stylize(content, content, iterations=2)
 
 
+def test_frames_as_small_as_the_layers_allow(encoder):
+    # relu5_1 needs 16 px on each side. The style image is kept that large on its short side
+    # whatever its shape or the style scale (by area a 1:3 painting would be 9x28 here).
+    tall = textured_image(300, 100, seed=4)
+    for scale in (1.0, 0.25):
+        result = _stylizer(encoder, [tall], style_scale=scale).stylize(
+            _tensor(textured_image(16, 16, seed=2)), torch.rand(1, 3, 16, 16), iterations=2
+        )
+        assert result.image.shape == (1, 3, 16, 16) and torch.isfinite(result.image).all()
+    too_small = _tensor(textured_image(12, 64, seed=2))
+    with pytest.raises(ConfigError, match="at least 16 px on each side for the VGG19 layers used, got 64x12"):
+        _stylizer(encoder, [tall]).stylize(too_small, too_small, iterations=2)
+
+
 def test_original_colors_option_keeps_content_chroma(encoder, style, content):
     result = _stylizer(encoder, [style], original_colors=True).stylize(content, torch.rand_like(content), iterations=3)
     yiq = torch.tensor(_RGB_TO_YIQ)
