@@ -18,13 +18,14 @@ decoded array to a frame), :mod:`~artvid.images.files` (reading and writing imag
 
 from artvid.images.arrays import array_to_rgb8, check_frame
 from artvid.images.files import check_image_output, load_image, open_image, save_image
-from artvid.images.sizing import fit_long_side, resize_long_side, resize_to
+from artvid.images.sizing import fit_into, fit_long_side, resize_long_side, resize_to
 from artvid.images.tensors import to_frame, to_tensor
 
 __all__ = [
     "array_to_rgb8",
     "check_frame",
     "check_image_output",
+    "fit_into",
     "fit_long_side",
     "load_image",
     "open_image",

@@ -49,6 +49,20 @@ def resize_long_side(frame: np.ndarray, size: int | None) -> np.ndarray:
     return resize_to(frame, *fit_long_side(width, height, size))
 
 
+def fit_into(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``frame`` resized (as by :func:`resize_to`) to fit ``width`` x ``height`` with its aspect
+    ratio kept, centred on black; ``frame`` itself when it has that size."""
+    h, w = frame.shape[:2]
+    if (w, h) == (width, height):
+        return frame
+    scale = min(width / w, height / h)
+    inner_w, inner_h = min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale)))
+    out = np.zeros((height, width, *frame.shape[2:]), frame.dtype)
+    top, left = (height - inner_h) // 2, (width - inner_w) // 2
+    out[top:top + inner_h, left:left + inner_w] = resize_to(frame, inner_w, inner_h)
+    return out
+
+
 def resize_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """``frame`` resized to ``width`` x ``height`` (``cv2.INTER_AREA`` shrinking, ``cv2.INTER_CUBIC``
     enlarging); ``frame`` itself when it has that size."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from fractions import Fraction
@@ -11,8 +12,8 @@ import av
 import numpy as np
 
 from artvid.errors import ConfigError, ImageReadError, VideoReadError
-from artvid.images import load_image, resize_long_side, resize_to
-from artvid.video.avio import AV_ERRORS, av_reason, open_video
+from artvid.images import fit_into, load_image, resize_long_side, resize_to
+from artvid.video.avio import AV_ERRORS, av_reason, note_once, open_video
 from artvid.video.decode import decode_video
 from artvid.video.hdr import hdr_transfer, to_sdr
 from artvid.video.interlace import progressive
@@ -20,6 +21,8 @@ from artvid.video.inputs import check_input_path, check_size, fit_size, folder_i
 from artvid.video.orientation import display_width, frame_orientation, pixel_aspect
 
 __all__ = ["iter_frames"]
+
+log = logging.getLogger(__name__)
 
 
 def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0,
@@ -31,7 +34,8 @@ def iter_frames(path: str | os.PathLike, size: int | None = None, start: int = 0
     :mod:`artvid.video.interlace`), mapped to SDR BT.709 when it is HDR (HLG or PQ, see
     :mod:`artvid.video.hdr`), given square pixels when they are not (anamorphic footage, see
     :mod:`artvid.video.orientation`), turned upright as the video's rotation metadata asks (see
-    :mod:`artvid.video.orientation`) and resized with ``cv2.INTER_AREA`` when shrinking,
+    :mod:`artvid.video.orientation`), fitted into the first frame's size where the size changes
+    mid-clip (aspect ratio kept, on black: :func:`artvid.images.fit_into`) and resized with ``cv2.INTER_AREA`` when shrinking,
     ``cv2.INTER_CUBIC`` when enlarging. Images in a folder are converted to RGB uint8 as by
     :func:`artvid.images.load_image` (gray, alpha on white, 16-bit scaled).
 
@@ -101,8 +105,15 @@ def _iter_video(path: Path, size: int | None, start: int, stop: int | None, upsc
             rgb = frame.to_ndarray(format="rgb24" if transfer is None else "rgb48le")
         except AV_ERRORS as exc:
             raise VideoReadError(f"cannot convert frame {index} of {path} to RGB: {av_reason(exc)}") from None
+        own = (display_width(frame.width, aspect), frame.height)
         if aspect != 1:
-            rgb = resize_to(rgb, *shown)
+            rgb = resize_to(rgb, *own)
+        if own != shown:
+            # The size changed mid-clip (a stream recorded at adaptive quality, files joined
+            # together): the frame is fitted into the first frame's size, which probe reports.
+            note_once(log, path, "%s changes frame size at frame %d (%dx%d to %dx%d): fitting the frames into "
+                      "the first size", index, *own, *shown)
+            rgb = fit_into(rgb, *shown)
         rgb = resize_long_side(orientation.apply(rgb), size)
         yield rgb if transfer is None else to_sdr(rgb, transfer)
 
