@@ -24,9 +24,14 @@ def _natural_key(name: str) -> list:
 
 
 def folder_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, in natural name order."""
+    """Image files directly in ``folder``, in natural name order.
+
+    Hidden files are left out: macOS writes a ``._<name>`` companion (AppleDouble metadata, not an
+    image) next to every file copied to a FAT or exFAT drive.
+    """
     try:
-        names = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        names = [p for p in folder.iterdir()
+                 if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()]
     except OSError as exc:
         raise VideoReadError(f"cannot list image folder {folder}: {exc.strerror or exc}") from None
     return sorted(names, key=lambda p: _natural_key(p.name))

@@ -150,6 +150,9 @@ def test_folder_is_read_in_natural_order_with_default_fps(tmp_path):
     for name, frame in zip(["f2.png", "f10.jpg", "f1.png"], [frames[1], frames[2], frames[0]]):
         save_image(tmp_path / name, frame)
     (tmp_path / "notes.txt").write_text("not a frame")
+    # What macOS leaves on an exFAT drive: AppleDouble companions with the image's own suffix.
+    (tmp_path / "._f1.png").write_bytes(b"\x00\x05\x16\x07" + bytes(60))
+    (tmp_path / ".DS_Store").write_bytes(bytes(60))
 
     info = probe(tmp_path)
     assert (info.kind, info.frame_count, info.fps, info.has_audio) == ("folder", 3, Fraction(24), False)
