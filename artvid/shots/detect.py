@@ -13,7 +13,9 @@
 A boundary is a cut when little flow is reliable (``reliable <= RELIABLE_MAX``) and either the
 colours change completely (``colour >= COLOUR_CUT``) or the residual is at least
 ``RESIDUAL_RATIO`` times the median residual of the neighbouring boundaries (see
-:func:`neighbourhood_residual`). The relative test finds cuts between shots of one scene and
+:func:`neighbourhood_residual`). A boundary whose colours change completely is also a cut when its
+flow looks reliable but its residual passes that relative test: flow to or from a flat frame
+(a cut to black, to a title card's plain ground) is consistent both ways and matches nothing. The relative test finds cuts between shots of one scene and
 palette, whose colour distance stays as low as in fast motion; comparing with the clip's own
 neighbourhood keeps a fast sequence, whose every boundary has a large residual, free of cuts.
 
@@ -215,9 +217,13 @@ def cuts_from_boundaries(measured: Sequence[Boundary]) -> tuple[int, ...]:
     residuals = [b.residual for b in measured]
     candidates = [i for i, b in enumerate(measured) if b.reliable <= RELIABLE_MAX]
     cuts = {i for i in candidates if measured[i].colour >= COLOUR_CUT}
+    # Flow to or from a flat frame (black, the plain ground of a title card) passes the
+    # consistency check however little it explains, so a cut to black looks reliable. Where the
+    # colours change completely, a residual large for its neighbourhood makes the cut instead.
+    flat = [i for i, b in enumerate(measured) if b.reliable > RELIABLE_MAX and b.colour >= COLOUR_CUT]
     while True:
         added = set()
-        for i in candidates:
+        for i in candidates + flat:
             if i not in cuts:
                 reference = neighbourhood_residual(residuals, i, cuts)
                 if reference is not None and residuals[i] >= RESIDUAL_RATIO * reference:

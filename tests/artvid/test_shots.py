@@ -67,6 +67,19 @@ def test_a_two_frame_clip_is_cut_by_colour_alone(footage):
     assert shots.detect_cuts(chase[:1]) == shots.detect_cuts([]) == ()
 
 
+def test_cuts_to_and_from_black_are_found(footage):
+    # Flow to or from a black frame passes the forward-backward check (reliable ~0.97): the
+    # reliability veto alone missed both cuts.
+    black = [np.zeros_like(footage["alley"][0])] * 4
+    frames, truth = join_shots([footage["alley"][:6], black, footage["mmflow"][10:16]])
+    measured = shots.boundaries(frames)
+    assert min(b.reliable for b in measured if b.index in truth) > shots.RELIABLE_MAX
+    assert len(truth) == 2 and shots.detect_cuts(frames) == truth
+    # A fade through black is no cut: no boundary changes the colours completely.
+    fade = [(frame * gain).astype(np.uint8) for frame, gain in zip(footage["mmflow"][:12], np.linspace(1, 0.05, 12))]
+    assert shots.detect_cuts(fade) == ()
+
+
 def test_detection_is_deterministic(footage):
     frames, truth = join_shots([footage["mmflow"][20:26], footage["alley"], footage["mmflow"][40:44]])
     first = shots.boundaries(frames)
@@ -87,6 +100,12 @@ def test_residual_relative_to_the_neighbourhood_makes_a_cut():
     assert shots.cuts_from_boundaries(_boundaries([4, 4, 4, 7, 4, 4])) == ()
     # Reliable flow vetoes a cut: motion starting after a still passage.
     assert shots.cuts_from_boundaries(_boundaries([2, 2, 2, 10, 10, 10], reliable=0.9)) == ()
+    # Unless the colours change completely too: flow to or from a flat frame looks reliable.
+    flat = _boundaries([2, 2, 2, 60, 2, 2], reliable=0.9)
+    flat[3] = Boundary(4, 1.0, 0.97, 60)
+    assert shots.cuts_from_boundaries(flat) == (4,)
+    flat[3] = Boundary(4, 1.0, 0.97, 3)  # the same colours, a small residual: no cut
+    assert shots.cuts_from_boundaries(flat) == ()
     # The floor: a still shot's compression noise is no reference.
     assert shots.cuts_from_boundaries(_boundaries([0.5, 0.5, 3, 0.5, 0.5])) == ()
 
