@@ -30,6 +30,7 @@ from artvid.rendering.parts import FrameStylizer, fresh_initializer, plan_warper
 from artvid.rendering.plan import Ref, RenderPlan, make_plan
 from artvid.rendering.progress import Progress, Silent
 from artvid.rendering.scales import CoarseScale, scale_sides
+from artvid.rendering.space import needed_bytes, warn_if_short
 from artvid.shots.cuts import format_cuts, resolve_cuts
 from artvid.video import VideoInfo
 from artvid.workdir import WorkDir
@@ -230,6 +231,8 @@ def _render_scale(scale: _Scale, work: WorkDir, coarse, backend, clip, config, o
                   clip_hash, device):
     """Run one scale's plan in ``work``: (executed, device, iterations, losses, frames per worker)."""
     _heal(work, scale.plan)
+    cache = _flow_cache(clip, scale.config, options, clip_hash) if scale.plan.flow_pairs else None
+    warn_if_short(needed_bytes(scale.plan, work, cache, scale.info.width, scale.info.height))
     _extract_content(clip, scale.config, scale.info.frame_count, work)
     if backend is None:
         done, frame_stylizer = _execute(clip, scale.config, options, scale.plan, stylizer, work, clip_hash, device, coarse)
