@@ -26,6 +26,7 @@ them, and only when this backend is used.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,10 +74,37 @@ def connect(address: str | None) -> bool:
         # "local" starts a Ray of our own even when another one runs on this machine (None would
         # join the one named in /tmp/ray/ray_current_cluster).
         start = {"include_dashboard": False} if address is None else {}
-        ray.init(address=address or "local", log_to_driver=False, logging_level=logging.WARNING, **start)
+        with _quiet_token_notice(address is None):
+            ray.init(address=address or "local", log_to_driver=False, logging_level=logging.WARNING, **start)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot connect to Ray at {address}: {exc}") from None
     return True
+
+
+TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
+"""Where Ray logs the authentication mode of a cluster it starts or joins."""
+
+
+def _not_the_token_on_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Token authentication is enabled for this Ray cluster")
+
+
+@contextmanager
+def _quiet_token_notice(own_cluster: bool):
+    """Leaves out Ray's notice that a local cluster it starts has token authentication on.
+
+    Ray logs it as a warning on every start; for a cluster artvid starts for one render and stops
+    after it, that is the secure default working as meant, not something to act on, and it was
+    the one line a ``-q`` render printed. Every other message stays, its warning that
+    authentication is off included, and a cluster artvid joins keeps them all.
+    """
+    notice = logging.getLogger(TOKEN_NOTICE_LOGGER)
+    if own_cluster:
+        notice.addFilter(_not_the_token_on_notice)
+    try:
+        yield
+    finally:
+        notice.removeFilter(_not_the_token_on_notice)
 
 
 def _remote_flow():

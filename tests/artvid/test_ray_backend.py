@@ -112,6 +112,24 @@ def test_run_options_are_checked():
         RunOptions(backend="ray", ray_workers=0)
 
 
+
+@pytest.mark.slow
+def test_starting_a_local_ray_prints_no_token_notice(tmp_path):
+    # Ray 2.60 warns on every start of a local cluster that token authentication is on; it was
+    # the one line a quiet ``--backend ray`` render printed. Its other messages are kept.
+    code = (
+        "import logging, ray; from artvid.rendering.ray_backend import connect; assert connect(None); "
+        "logging.getLogger('ray._private.authentication.authentication_token_setup').warning('kept'); "
+        "ray.shutdown()"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_ADDRESS")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env["HOME"] = str(tmp_path)  # no token of an earlier Ray in ~/.ray
+    started = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stderr
+    assert "Token authentication" not in started.stderr
+    assert "kept" in started.stderr
+
 @pytest.mark.usefixtures("cluster")
 class TestRay:
     def test_workers_import_this_checkout(self):
