@@ -48,6 +48,16 @@ _OWNED_FILE = re.compile(r"[0-9]{6}\.png(\.sha256)?|\.[0-9]{6}\.png(\.sha256)?\.
 _PARTIAL_TOP = re.compile(rf"\.({re.escape(MANIFEST)}|{re.escape(MARKER)})\..+\.partial")
 
 
+def frame_file(folder: Path, pass_index: int, frame: int) -> Path:
+    """Where the work directory ``folder`` keeps a finished frame (``pass_index`` 1-based, ``frame`` 0-based)."""
+    return Path(folder) / f"pass{pass_index}" / f"{frame + 1:06d}.png"
+
+
+def content_file(folder: Path, frame: int) -> Path:
+    """Where the work directory ``folder`` keeps an extracted content frame (``frame`` 0-based)."""
+    return Path(folder) / CONTENT / f"{frame + 1:06d}.png"
+
+
 def is_work_dir(path: Path) -> bool:
     """Whether ``path`` is a folder artvid made as a work directory.
 
@@ -188,11 +198,11 @@ class WorkDir:
 
     def frame_path(self, pass_index: int, frame: int) -> Path:
         """Path of a finished frame (``pass_index`` 1-based, ``frame`` 0-based)."""
-        return self.path / f"pass{pass_index}" / f"{frame + 1:06d}.png"
+        return frame_file(self.path, pass_index, frame)
 
     def content_path(self, frame: int) -> Path:
         """Path of an extracted content frame (``frame`` 0-based)."""
-        return self.path / CONTENT / f"{frame + 1:06d}.png"
+        return content_file(self.path, frame)
 
     def _path(self, pass_index: int, frame: int) -> Path:
         return self.content_path(frame) if pass_index == 0 else self.frame_path(pass_index, frame)

@@ -228,11 +228,16 @@ class _Scale:
 
 
 def _render_scale(scale: _Scale, work: WorkDir, coarse, backend, clip, config, options, style_frames, stylizer,
-                  clip_hash, device):
-    """Run one scale's plan in ``work``: (executed, device, iterations, losses, frames per worker)."""
+                  clip_hash, device, check_space: bool = True):
+    """Run one scale's plan in ``work``: (executed, device, iterations, losses, frames per worker).
+
+    ``check_space``: warn first if what it writes does not fit (a multi-scale render checks every
+    scale before the first one starts instead).
+    """
     _heal(work, scale.plan)
     cache = _flow_cache(clip, scale.config, options, clip_hash) if scale.plan.flow_pairs else None
-    warn_if_short(needed_bytes(scale.plan, work, cache, scale.info.width, scale.info.height))
+    if check_space:
+        warn_if_short(needed_bytes(scale.plan, work.path, cache, scale.info.width, scale.info.height))
     _extract_content(clip, scale.config, scale.info.frame_count, work)
     if backend is None:
         done, frame_stylizer = _execute(clip, scale.config, options, scale.plan, stylizer, work, clip_hash, device, coarse)
@@ -254,18 +259,15 @@ def _render_scales(scales, work_path, manifest, backend, clip, output, config, o
         if options.fresh:
             _remove_scale_dirs(root.path / SCALES_DIR)
         below: tuple[WorkDir, _Scale] | None = None
-        digest = None
-        for number, scale in enumerate(scales, 1):
-            scale_manifest = {
-                **manifest, "frame_size": [scale.info.height, scale.info.width],
-                "config": _scale_manifest_config(config, scale.refine), "below": digest,
-            }
-            digest = hashlib.sha256(json.dumps(scale_manifest, sort_keys=True).encode()).hexdigest()[:12]
+        dirs = _scale_dirs(scales, manifest, config, root.path)
+        _warn_if_scales_short(scales, dirs, root.path, clip, options, clip_hash)
+        for number, (scale, (path, scale_manifest)) in enumerate(zip(scales, dirs), 1):
             logger.info("scale %d of %d: %d x %d px", number, len(scales), scale.info.width, scale.info.height)
-            work = scale_dirs.enter_context(WorkDir(root.path / SCALES_DIR / f"{scale.side}px-{digest}", scale_manifest))
+            work = scale_dirs.enter_context(WorkDir(path, scale_manifest))
             coarse = None if below is None else CoarseScale(_final_frames(*below), (scale.info.height, scale.info.width))
             scale_done, device, its, losses, by_worker = _render_scale(
-                scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device
+                scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device,
+                check_space=False,
             )
             done.stylized += scale_done.stylized
             done.resumed += scale_done.resumed
@@ -276,6 +278,33 @@ def _render_scales(scales, work_path, manifest, backend, clip, output, config, o
         work, scale = below
         write_output(clip, output, scale.info, work, scale.plan.final)
     return done, device, iterations, losses, workers
+
+
+def _scale_dirs(scales, manifest, config, root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Each scale's work directory and manifest: the folder named by its long side and a digest
+    of its manifest, which holds the digest of the scale below."""
+    dirs, digest = [], None
+    for scale in scales:
+        scale_manifest = {
+            **manifest, "frame_size": [scale.info.height, scale.info.width],
+            "config": _scale_manifest_config(config, scale.refine), "below": digest,
+        }
+        digest = hashlib.sha256(json.dumps(scale_manifest, sort_keys=True).encode()).hexdigest()[:12]
+        dirs.append((root / SCALES_DIR / f"{scale.side}px-{digest}", scale_manifest))
+    return dirs
+
+
+def _warn_if_scales_short(scales, dirs, root: Path, clip, options, clip_hash) -> None:
+    """The disk-space warning for every scale at once, before the first starts: the last scale,
+    which writes the most, may start hours into the render."""
+    needed: dict[Path, int] = {}
+    for scale, (path, _) in zip(scales, dirs):
+        cache = _flow_cache(clip, scale.config, options, clip_hash) if scale.plan.flow_pairs else None
+        for folder, size in needed_bytes(scale.plan, path, cache, scale.info.width, scale.info.height).items():
+            # Reported as the render's work directory and the flow cache's root, not per scale.
+            where = root if folder == path else folder.parent
+            needed[where] = needed.get(where, 0) + size
+    warn_if_short(needed)
 
 
 def _final_frames(work: WorkDir, scale: _Scale):

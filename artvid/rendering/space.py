@@ -23,7 +23,7 @@ from pathlib import Path
 
 from artvid.flowcache import FlowCache
 from artvid.rendering.plan import RenderPlan
-from artvid.workdir import WorkDir
+from artvid.workdir import content_file, frame_file
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +33,16 @@ FLOW_BYTES_PER_PIXEL = 6.0
 """Bytes per pixel of one flow-cache entry (~5.2 measured), rounded up."""
 
 
-def needed_bytes(plan: RenderPlan, work: WorkDir, cache: FlowCache | None, width: int, height: int) -> dict[Path, int]:
-    """Bytes the render still writes, by folder: frames not yet in ``work``, pairs not in ``cache``.
+def needed_bytes(plan: RenderPlan, work_dir: Path, cache: FlowCache | None, width: int, height: int) -> dict[Path, int]:
+    """Bytes a render (or one scale of it) still writes, by folder: frames not yet in the work
+    directory ``work_dir`` (which need not exist yet), pairs not yet in ``cache``.
 
     Files are only looked for, not read: a damaged one counts as stored.
     """
     pixels = width * height
-    frames = sum(not work.content_path(f).exists() for f in range(plan.frame_count))
-    frames += sum(not work.frame_path(p, f).exists() for p in range(1, plan.passes + 1) for f in range(plan.frame_count))
-    needed = {work.path: round(frames * pixels * FRAME_BYTES_PER_PIXEL)}
+    frames = sum(not content_file(work_dir, f).exists() for f in range(plan.frame_count))
+    frames += sum(not frame_file(work_dir, p, f).exists() for p in range(1, plan.passes + 1) for f in range(plan.frame_count))
+    needed = {Path(work_dir): round(frames * pixels * FRAME_BYTES_PER_PIXEL)}
     if cache is not None:
         pairs = sum(not cache.entry_path(a, b).exists() for a, b in plan.flow_pairs)
         needed[cache.dir] = round(pairs * pixels * FLOW_BYTES_PER_PIXEL)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from artvid import cli
 from artvid.rendering import run, space
-from tests.helpers import tiny_draft_budget
+from tests.helpers import tiny_draft_budget, translating_clip, write_frame_folder
 
 Usage = collections.namedtuple("Usage", "total used free")
 
@@ -80,3 +80,31 @@ def test_needed_bytes_counts_only_what_is_missing(clip, style, tmp_path, monkeyp
     [needed] = seen
     assert needed[work] == 40 * 32 * 3
     assert [size for folder, size in needed.items() if folder != work] == [0]  # the flow cache: complete
+
+
+def test_a_multi_scale_render_is_checked_for_every_scale_before_the_first(style, tmp_path, monkeypatch, free, caplog):
+    # The last scale writes the most and may start hours in: its share is in the one warning given
+    # before the first scale writes anything.
+    tiny_draft_budget(monkeypatch)
+    free[0] = 1000
+    clip = tmp_path / "clip"
+    write_frame_folder(clip, translating_clip(4, 32, 64, 2, 1))
+    started, extract = [], run._extract_content
+
+    def extract_content(*args):
+        started.append(len(_warnings(caplog)))
+        extract(*args)
+
+    monkeypatch.setattr(run, "_extract_content", extract_content)
+    with caplog.at_level(logging.WARNING, logger=space.logger.name):
+        result = CliRunner().invoke(cli.main, _args(clip, style, tmp_path, "--scales", "32,64", "--scale-iterations", "1",
+                                                        "--scale-iterations-first", "2"))
+    assert result.exit_code == 0, result.output
+    # Per scale 4 content + 4 stylized frames and 3 pairs: at 32x16 px, then at 64x32 px.
+    frames = 8 * (32 * 16 + 64 * 32) * 3
+    pairs = 3 * (32 * 16 + 64 * 32) * 6
+    [warning] = _warnings(caplog)
+    assert f"will write about {(frames + pairs) / 1e3:.0f} kB" in warning
+    assert f"{frames / 1e3:.0f} kB in {tmp_path / 'out.mp4.artvid-work'} and {pairs / 1e3:.0f} kB in " \
+           f"{tmp_path / 'cache'}" in warning
+    assert started == [1, 1]
