@@ -200,6 +200,7 @@ def compute_flow(
     from artvid.multipass import ScheduleConfig
     from artvid.rendering.plan import make_plan
     from artvid.rendering.scales import scale_sides
+    from artvid.rendering.space import missing_flow_bytes, warn_if_short
     from artvid.shots.cuts import resolve_cuts
 
     started = time.perf_counter()
@@ -214,6 +215,8 @@ def compute_flow(
     pairs = list(make_plan(cache.info.frame_count, schedule, config.long_term, cuts=shot_cuts).flow_pairs)
     final = max(cache.info.height, cache.info.width)
     below = [FlowCache(root, Path(clip), side, config, cache.clip_hash) for side in scale_sides(schedule.scales, final)[:-1]]
+    warn_if_short({root: sum(missing_flow_bytes(scale, pairs) for scale in [*below, cache])}, "flow computation",
+                  "--cache-dir")
     scales_done = []
     for scale in [*below, cache]:
         scales_done.append({

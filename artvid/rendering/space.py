@@ -1,4 +1,4 @@
-"""Disk space: warn before a render starts when what it will write does not fit.
+"""Disk space: warn before a render (or ``artvid flow``) starts when what it will write does not fit.
 
 A render keeps every content frame and every frame of every pass (PNG) in its work directory,
 and two flow fields with their reliability for every frame pair in the flow cache. At 1080p that
@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from artvid.flowcache import FlowCache
@@ -44,9 +45,14 @@ def needed_bytes(plan: RenderPlan, work_dir: Path, cache: FlowCache | None, widt
     frames += sum(not frame_file(work_dir, p, f).exists() for p in range(1, plan.passes + 1) for f in range(plan.frame_count))
     needed = {Path(work_dir): round(frames * pixels * FRAME_BYTES_PER_PIXEL)}
     if cache is not None:
-        pairs = sum(not cache.entry_path(a, b).exists() for a, b in plan.flow_pairs)
-        needed[cache.dir] = round(pairs * pixels * FLOW_BYTES_PER_PIXEL)
+        needed[cache.dir] = missing_flow_bytes(cache, plan.flow_pairs)
     return needed
+
+
+def missing_flow_bytes(cache: FlowCache, pairs: Iterable[tuple[int, int]]) -> int:
+    """Bytes the entries of ``pairs`` that ``cache`` does not hold yet will take."""
+    missing = sum(not cache.entry_path(a, b).exists() for a, b in pairs)
+    return round(missing * cache.info.width * cache.info.height * FLOW_BYTES_PER_PIXEL)
 
 
 def _existing(path: Path) -> Path:
@@ -55,8 +61,13 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def warn_if_short(needed: dict[Path, int]) -> bool:
+def warn_if_short(needed: dict[Path, int], task: str = "render", options: str = "--work-dir / --cache-dir") -> bool:
     """Log one warning per file system whose free space is less than what will be written there.
+
+    Args:
+        needed: Bytes to be written, by folder (which need not exist yet).
+        task: What writes them, for the message ("render", "flow computation").
+        options: The options that choose the folders, for the message.
 
     Returns:
         Whether a warning was logged.
@@ -75,9 +86,9 @@ def warn_if_short(needed: dict[Path, int]) -> bool:
             short = True
             where = " and ".join(f"{_gb(needed[f])} in {f}" for f in folders)
             logger.warning(
-                "this render will write about %s (%s), but only %s is free there: free some space or "
-                "choose --work-dir / --cache-dir on a larger disk (if the disk fills up, the render stops "
-                "and resumes when run again)", _gb(total[device]), where, _gb(free),
+                "this %s will write about %s (%s), but only %s is free there: free some space or choose "
+                "%s on a larger disk (if the disk fills up, the %s stops and resumes when run again)",
+                task, _gb(total[device]), where, _gb(free), options, task,
             )
     return short
 

@@ -108,3 +108,19 @@ def test_a_multi_scale_render_is_checked_for_every_scale_before_the_first(style,
     assert f"{frames / 1e3:.0f} kB in {tmp_path / 'out.mp4.artvid-work'} and {pairs / 1e3:.0f} kB in " \
            f"{tmp_path / 'cache'}" in warning
     assert started == [1, 1]
+
+
+def test_artvid_flow_that_does_not_fit_is_warned_about_before_it_starts(clip, tmp_path, free, caplog):
+    free[0] = 1000
+    args = ["flow", str(clip), "--cache-dir", str(tmp_path / "cache"), "--cuts", "0", "-q"]
+    with caplog.at_level(logging.WARNING, logger=space.logger.name):
+        assert CliRunner().invoke(cli.main, args).exit_code == 0
+    # 3 pairs at 40x32 px, 6 bytes a pixel, at the one scale a 40-px render has.
+    [warning] = _warnings(caplog)
+    assert f"this flow computation will write about {3 * 40 * 32 * 6 / 1e3:.0f} kB " \
+           f"({3 * 40 * 32 * 6 / 1e3:.0f} kB in {tmp_path / 'cache'})" in warning
+    assert "choose --cache-dir on a larger disk" in warning
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=space.logger.name):
+        assert CliRunner().invoke(cli.main, args).exit_code == 0
+    assert _warnings(caplog) == []  # all stored
