@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,8 +20,12 @@ class Progress:
 
     every: int = 0
 
+    def render_started(self, scales: Sequence[tuple[RenderPlan, int]]) -> None:
+        """Called once before anything runs, with every scale's plan and its frames' pixel count
+        (one scale for a direct render); :meth:`start` follows for each plan in turn."""
+
     def start(self, plan: RenderPlan) -> None:
-        """Called once before the first step."""
+        """Called once before the plan's first step."""
 
     def frame_started(self, step: Step) -> None:
         """Called before a frame's optimisation."""
@@ -39,8 +44,62 @@ Silent = Progress
 """The library's default reporter: says nothing."""
 
 
+class RemainingTime:
+    """How much of a whole render is done, and about how long the rest takes.
+
+    The work of a step is its iteration cap times its frame's pixels (an iteration's cost grows
+    with the pixel count), so a shot's long first frame, the passes' shorter frames and the
+    scales' sizes all weigh what they cost. The pace is the seconds per unit of the iterations
+    run so far in this process (frames found finished count as done, not towards the pace). A
+    frame that stops early (a first frame's tolerance) leaves the estimate on the high side.
+    """
+
+    def __init__(self, scales: Sequence[tuple[RenderPlan, int]]) -> None:
+        self._pixels = {id(plan): pixels for plan, pixels in scales}
+        self._total = sum(step.iterations * pixels for plan, pixels in scales for step in plan.steps)
+        self._left = self._total
+        self._seconds = 0.0
+        self._measured = 0
+
+    def covers(self, plan: RenderPlan) -> bool:
+        """Whether ``plan`` is one of the render's scales."""
+        return id(plan) in self._pixels
+
+    def frame_done(self, plan: RenderPlan, step: Step, iterations: int | None = None,
+                   seconds: float | None = None) -> None:
+        """``step`` of ``plan`` is finished; ``iterations`` of it ran in ``seconds`` (None: resumed)."""
+        pixels = self._pixels[id(plan)]
+        self._left -= step.iterations * pixels
+        if seconds is not None:
+            self._seconds += seconds
+            self._measured += (iterations or step.iterations) * pixels
+
+    @property
+    def fraction(self) -> float:
+        """The share of the render's work done, 0 to 1."""
+        return 1.0 - self._left / self._total if self._total else 1.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        """The estimate, or None before any iteration was timed."""
+        return self._left * self._seconds / self._measured if self._measured else None
+
+    def describe(self) -> str:
+        """``render 12%, ~1h05m left``."""
+        left = self.seconds_left
+        return f"render {self.fraction:.0%}" + ("" if left is None else f", ~{_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
 class TqdmProgress(Progress):
-    """One tqdm bar per pass on stderr, with the frame's iteration, speed and losses."""
+    """One tqdm bar per pass on stderr, with the frame's iteration, speed and losses, and how
+    much of the whole render (every pass and scale) is done and about how long the rest takes."""
 
     every = 10
 
@@ -49,6 +108,11 @@ class TqdmProgress(Progress):
         self._pass = 0
         self._plan: RenderPlan | None = None
         self._started = 0.0
+        self._iterations: int | None = None
+        self._remaining: RemainingTime | None = None
+
+    def render_started(self, scales: Sequence[tuple[RenderPlan, int]]) -> None:
+        self._remaining = RemainingTime(scales)
 
     def start(self, plan: RenderPlan) -> None:
         # A multi-scale render starts one plan per scale: each gets bars of its own.
@@ -71,8 +135,10 @@ class TqdmProgress(Progress):
     def frame_started(self, step: Step) -> None:
         self._ensure_bar(step.pass_index)
         self._started = time.perf_counter()
+        self._iterations = None
 
     def iteration(self, step: Step, iteration: int, losses: dict[str, float]) -> None:
+        self._iterations = iteration
         rate = iteration / max(time.perf_counter() - self._started, 1e-9)
         terms = " ".join(f"{k}={v:.3g}" for k, v in losses.items() if k != "total")
         self._bar.set_postfix_str(
@@ -81,6 +147,12 @@ class TqdmProgress(Progress):
 
     def frame_done(self, step: Step, resumed: bool) -> None:
         self._ensure_bar(step.pass_index)
+        if self._remaining is not None and self._remaining.covers(self._plan):
+            seconds = None if resumed else time.perf_counter() - self._started
+            self._remaining.frame_done(self._plan, step, self._iterations, seconds)
+            self._bar.set_description_str(
+                f"pass {step.pass_index}/{self._plan.passes} ({self._remaining.describe()})", refresh=False
+            )
         self._bar.update()
 
     def close(self) -> None:

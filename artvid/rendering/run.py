@@ -195,6 +195,8 @@ def render(
         stylizer = Stylizer(config.stylize, style_frames, device=device)
     work_path = options.work_dir or default_work_dir(output)
     check_not_input(work_path, [clip, *styles])
+    if options.progress is not None:
+        options.progress.render_started([(s.plan, s.info.width * s.info.height) for s in scales])
     with _ray_backend(options) as backend:
         if len(scales) == 1:
             with WorkDir(work_path, manifest, fresh=options.fresh) as work:
