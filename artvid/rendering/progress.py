@@ -166,13 +166,25 @@ class OverallProgress(Progress):
 
     For renders whose units run side by side (``--backend ray``), where a bar per pass would
     jump between passes. Frames found finished count towards the bar but not towards the rate.
+    A multi-scale render has a bar per scale; each also shows how much of the whole render is
+    done and the time the rest takes at the pace so far (wall-clock time, workers together).
     """
 
     def __init__(self) -> None:
         self._bar = None
+        self._plan: RenderPlan | None = None
+        self._remaining: RemainingTime | None = None
+        self._last = 0.0
+
+    def render_started(self, scales: Sequence[tuple[RenderPlan, int]]) -> None:
+        if len(scales) > 1:  # one scale: the bar's own rate and time left are the render's
+            self._remaining = RemainingTime(scales)
 
     def start(self, plan: RenderPlan) -> None:
         from tqdm import tqdm
+
+        self._plan = plan
+        self._last = time.perf_counter()
 
         passes = f"{plan.frame_count} frames × {plan.passes} passes" if plan.passes > 1 else f"{plan.frame_count} frames"
         # smoothing=0: the rate is the average since the start, which is what an ETA over
@@ -189,7 +201,13 @@ class OverallProgress(Progress):
             self._bar.refresh()
         else:
             self._bar.update()
-        self._bar.set_postfix_str(f"pass {step.pass_index} frame {step.frame + 1}", refresh=False)
+        where = f"pass {step.pass_index} frame {step.frame + 1}"
+        if self._remaining is not None and self._remaining.covers(self._plan):
+            now = time.perf_counter()
+            self._remaining.frame_done(self._plan, step, seconds=None if resumed else now - self._last)
+            self._last = now
+            where += f", {self._remaining.describe()}"
+        self._bar.set_postfix_str(where, refresh=False)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -71,3 +71,19 @@ def test_without_the_render_announced_the_bar_is_per_pass_only(capsys):
     progress.close()
     err = capsys.readouterr().err
     assert "pass 2/2:" in err and "render" not in err
+
+
+def test_the_overall_bar_of_a_multi_scale_render_shows_the_whole_render(capsys):
+    from artvid.rendering import OverallProgress
+
+    small, large = make_plan(3, SCHEDULE), make_plan(3, SCHEDULE)
+    progress = OverallProgress()
+    progress.render_started([(small, 100), (large, 400)])
+    for plan in (small, large):
+        progress.start(plan)
+        for step in plan.steps:
+            progress.frame_started(step)
+            progress.frame_done(step, resumed=False)
+        progress.close()
+    err = capsys.readouterr().err
+    assert "render 20%" in err and "render 100%, ~0s left" in err
