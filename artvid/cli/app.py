@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
+from contextlib import contextmanager
 
 import click
 
@@ -38,18 +41,52 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _sigterm_as_interrupt():
+                return super().invoke(ctx)
         except ArtvidError as exc:
             raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            click.echo("\nartvid: interrupted; finished work is kept: run the same command again to resume", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            # Ray's waits raise an interrupt of their own for the one the handler raised.
+            terminated = isinstance(exc, Terminated) or _SIGTERM.is_set()
+            how = "stopped (SIGTERM)" if terminated else "interrupted"
+            click.echo(f"\nartvid: {how}; finished work is kept: run the same command again to resume", err=True)
+            ctx.exit(128 + signal.SIGTERM if terminated else 130)
         except Exception as exc:  # the flow package's own errors and file-system errors
             import flow
 
             if isinstance(exc, (flow.FlowError, OSError)):
                 raise click.ClickException(str(exc)) from None
             raise
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a job scheduler, ``docker stop``), handled as Ctrl-C is."""
+
+
+_SIGTERM = threading.Event()
+"""Set once a SIGTERM arrived while a command ran."""
+
+
+def _raise_terminated(signum, frame):
+    _SIGTERM.set()
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """While a command runs, SIGTERM stops it the way Ctrl-C does: the work directory's lock is
+    released, flow threads and a Ray cluster of artvid's own are shut down, and the resume hint
+    is printed, instead of the process vanishing mid-write (or, on Ray, printing Ray's stack dump).
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals are the main thread's
+        yield
+        return
+    _SIGTERM.clear()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)

@@ -1,0 +1,97 @@
+"""Stopping a render from outside: Ctrl-C and SIGTERM (``kill``, ``timeout``, a job scheduler,
+``docker stop``) end it with one line and the resume hint, and the same command then finishes it;
+on Ray, without Ray's stack dump and without leaving its cluster running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import translating_clip, write_frame_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _command(tmp_path: Path, style: Path, *extra: str) -> list[str]:
+    clip = tmp_path / "clip"
+    if not clip.exists():
+        write_frame_folder(clip, translating_clip(6, 48, 64, 2, 1))
+    return [sys.executable, "-m", "artvid", "render", str(clip), "--style", str(style), "--quality", "draft",
+            "--iterations-first", "40", "--iterations", "20", "--device", "cpu", "--cache-dir",
+            str(tmp_path / "cache"), "-o", str(tmp_path / "out.mp4"), *extra]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_DISABLE_FAILURE_SIGNAL_HANDLER")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return env
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(child) for child in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+def _stop_once_working(command: list[str], started: Path, signum: int) -> tuple[subprocess.CompletedProcess, set[int]]:
+    """Runs ``command``, sends ``signum`` once ``started`` exists; how it ended, and the processes
+    it had started by then."""
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the render ended before it was stopped"
+    children = _children(proc.pid)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, proc.returncode, out, err), children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code", "said"), [
+    (signal.SIGINT, 130, "artvid: interrupted; finished work is kept: run the same command again to resume"),
+    (signal.SIGTERM, 143, "artvid: stopped (SIGTERM); finished work is kept: run the same command again to resume"),
+])
+def test_a_stopped_render_says_so_in_one_line_and_resumes(tmp_path, style, signum, code, said):
+    command = _command(tmp_path, style)
+    work = tmp_path / "out.mp4.artvid-work"
+    stopped, _ = _stop_once_working(command, work / "pass1" / "000001.png", signum)
+    assert stopped.returncode == code, stopped.stderr
+    assert stopped.stderr.rstrip().endswith(said) and "Traceback" not in stopped.stderr
+    resumed = subprocess.run([*command, "--json"], env=_env(), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert '"frames_resumed": ' in resumed.stdout and '"frames_resumed": 0' not in resumed.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_ray_render_and_its_cluster(tmp_path, style):
+    pytest.importorskip("ray")
+    command = _command(tmp_path, style, "--backend", "ray", "--ray-workers", "1")
+    stopped, children = _stop_once_working(command, tmp_path / "out.mp4.artvid-work" / "content", signal.SIGTERM)
+    assert stopped.returncode == 143, stopped.stderr
+    assert stopped.stderr.rstrip().endswith("artvid: stopped (SIGTERM); finished work is kept: run the same "
+                                            "command again to resume")
+    assert "SIGTERM received" not in stopped.stderr and "Traceback" not in stopped.stderr
+    # The private cluster (GCS, raylet, dashboard: the driver's children) went with it.
+    assert children, "the driver had started no Ray processes"
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if _alive(pid)]
