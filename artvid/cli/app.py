@@ -76,9 +76,11 @@ def _raise_terminated(signum, frame):
 def _sigterm_as_interrupt():
     """While a command runs, SIGTERM stops it the way Ctrl-C does: the work directory's lock is
     released, flow threads and a Ray cluster of artvid's own are shut down, and the resume hint
-    is printed, instead of the process vanishing mid-write (or, on Ray, printing Ray's stack dump).
+    is printed, instead of the process vanishing without a word (or, on Ray, printing Ray's stack
+    dump and leaving its cluster running).
     """
-    if threading.current_thread() is not threading.main_thread():  # signals are the main thread's
+    # Signals are the main thread's; a SIGTERM ignored by whoever started us stays ignored.
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
         yield
         return
     _SIGTERM.clear()

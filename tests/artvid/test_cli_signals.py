@@ -95,3 +95,18 @@ def test_sigterm_stops_a_ray_render_and_its_cluster(tmp_path, style):
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in children if _alive(pid)]
+
+
+def test_sigterm_is_handled_only_while_a_command_runs_and_an_ignored_one_stays_ignored():
+    from artvid.cli.app import _raise_terminated, _sigterm_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _sigterm_as_interrupt():
+        assert signal.getsignal(signal.SIGTERM) is _raise_terminated
+    assert signal.getsignal(signal.SIGTERM) is before
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as nohup-like launchers leave it
+    try:
+        with _sigterm_as_interrupt():
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)
