@@ -48,27 +48,27 @@ def test_durations_read_as_hours_minutes_seconds(seconds, text):
     assert remaining.describe() == f"render 50%, ~{text} left"
 
 
+def _run(progress, plans, scales=None) -> None:
+    """Feeds ``progress`` every step of ``plans`` (scales, in order) as a render would."""
+    if scales is not None:
+        progress.render_started(scales)
+    for plan in plans:
+        progress.start(plan)
+        for step in plan.steps:
+            progress.frame_started(step)
+            progress.frame_done(step, resumed=False)
+        progress.close()
+
+
 def test_the_bar_shows_the_whole_render(capsys):
     plan = make_plan(3, SCHEDULE)
-    progress = TqdmProgress()
-    progress.render_started([(plan, 100)])
-    progress.start(plan)
-    for step in plan.steps:
-        progress.frame_started(step)
-        progress.frame_done(step, resumed=False)
-    progress.close()
+    _run(TqdmProgress(), [plan], [(plan, 100)])
     err = capsys.readouterr().err
     assert "pass 1/2 (render 75%" in err and "pass 2/2 (render 100%, ~0s left)" in err
 
 
 def test_without_the_render_announced_the_bar_is_per_pass_only(capsys):
-    plan = make_plan(2, SCHEDULE)
-    progress = TqdmProgress()
-    progress.start(plan)
-    for step in plan.steps:
-        progress.frame_started(step)
-        progress.frame_done(step, resumed=False)
-    progress.close()
+    _run(TqdmProgress(), [make_plan(2, SCHEDULE)])
     err = capsys.readouterr().err
     assert "pass 2/2:" in err and "render" not in err
 
@@ -77,13 +77,6 @@ def test_the_overall_bar_of_a_multi_scale_render_shows_the_whole_render(capsys):
     from artvid.rendering import OverallProgress
 
     small, large = make_plan(3, SCHEDULE), make_plan(3, SCHEDULE)
-    progress = OverallProgress()
-    progress.render_started([(small, 100), (large, 400)])
-    for plan in (small, large):
-        progress.start(plan)
-        for step in plan.steps:
-            progress.frame_started(step)
-            progress.frame_done(step, resumed=False)
-        progress.close()
+    _run(OverallProgress(), [small, large], [(small, 100), (large, 400)])
     err = capsys.readouterr().err
     assert "render 20%" in err and "render 100%, ~0s left" in err
