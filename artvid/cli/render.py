@@ -58,7 +58,14 @@ def render_command(settings, clip, styles, output, quality, device, workers, cac
     if as_json:
         echo_json(summary.as_dict())
     if not quiet:
+        from artvid.rendering.space import folder_bytes, format_bytes
+
         note(
             f"wrote {summary.output} ({plural(summary.frames, 'frame')}, {plural(summary.passes, 'pass')}, "
             f"{summary.seconds:.0f} s)"
+        )
+        # It can hold tens of gigabytes after an HD render; say where, and that it may go.
+        note(
+            f"its frames are kept in {summary.work_dir} ({format_bytes(folder_bytes(Path(summary.work_dir)))}) "
+            "to resume or raise --passes later; delete that folder when you no longer need it"
         )

@@ -84,16 +84,29 @@ def warn_if_short(needed: dict[Path, int], task: str = "render", options: str = 
         free = shutil.disk_usage(_existing(folders[0])).free
         if total[device] > free:
             short = True
-            where = " and ".join(f"{_gb(needed[f])} in {f}" for f in folders)
+            where = " and ".join(f"{format_bytes(needed[f])} in {f}" for f in folders)
             logger.warning(
                 "this %s will write about %s (%s), but only %s is free there: free some space or choose "
                 "%s on a larger disk (if the disk fills up, the %s stops and resumes when run again)",
-                task, _gb(total[device]), where, _gb(free), options, task,
+                task, format_bytes(total[device]), where, format_bytes(free), options, task,
             )
     return short
 
 
-def _gb(size: int) -> str:
+def format_bytes(size: int) -> str:
+    """``2.1 GB``, ``35 MB``, ``12 kB``."""
     if size >= 1e9:
         return f"{size / 1e9:.1f} GB"
     return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of every file under ``folder`` (0 if it is gone)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:  # removed meanwhile
+                pass
+    return total

@@ -197,6 +197,10 @@ def test_render_default_output_name_and_resume_message(runner, clip, style, tmp_
     assert result.exit_code == 0, result.output
     assert (tmp_path / "clip-style.mp4").exists()
     assert "wrote clip-style.mp4" in result.stderr
+    # Where the finished frames stay, and how much they take: an HD render's can be tens of GB.
+    work = tmp_path / "clip-style.mp4.artvid-work"
+    size = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
+    assert f"its frames are kept in clip-style.mp4.artvid-work ({size / 1e3:.0f} kB) to resume" in result.stderr
     again = runner.invoke(cli.main, args + ["--json", "-q"])
     assert json.loads(again.stdout)["frames_resumed"] == 4
 
