@@ -189,6 +189,22 @@ def test_render_of_a_narrow_strip(runner, style, tmp_path, monkeypatch):
     assert len(list(out.glob("*.png"))) == 3
 
 
+def test_the_default_output_name_of_long_names_fits_the_file_system(runner, make_clip, style, tmp_path, monkeypatch):
+    # Downloaded clips often have titles of 200 characters and more; <clip>-<style>.mp4 and the
+    # names made from it (work directory, temporary video) went over the 255 bytes a name may have.
+    tiny_draft_budget(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    title = ("Très long titre d'une vidéo téléchargée " * 6)[:225].strip()  # 225 characters, 251 bytes
+    clip = make_clip(name=title)
+    args = ["render", str(clip), "--style", str(style), "--quality", "draft", "--workers", "1", "--device", "cpu", "-q"]
+    result = runner.invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    [video] = tmp_path.glob("*.mp4")
+    stem = video.name.removesuffix("-style.mp4")
+    assert title.startswith(stem) and 98 <= len(stem.encode()) <= 100  # cut on a character boundary
+    assert (tmp_path / f"{video.name}.artvid-work").is_dir()
+
+
 def test_render_default_output_name_and_resume_message(runner, clip, style, tmp_path, monkeypatch):
     tiny_draft_budget(monkeypatch)
     monkeypatch.chdir(tmp_path)
