@@ -26,9 +26,7 @@ them, and only when this backend is used.
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,11 +66,13 @@ def connect(address: str | None) -> bool:
     Raises:
         ConfigError: If no Ray cluster answers at ``address``.
     """
-    ray = _import_ray()
+    import ray
+
     if ray.is_initialized():
         return False
-    # ray.init replaces this process's SIGTERM handler; the command line's own (SIGTERM stops a
-    # render as Ctrl-C does, see artvid.cli.app) is put back. Without one, Ray's stays.
+    # ray.init replaces this process's SIGTERM handler (with a Python one and a C++ one that
+    # prints a stack dump); the command line's own (SIGTERM stops a render as Ctrl-C does, see
+    # artvid.cli.app) is put back. A process without one of its own keeps Ray's.
     previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
     try:
         # Workers' output would land on the driver's stdout, which --json keeps clean. Starting
@@ -88,29 +88,6 @@ def connect(address: str | None) -> bool:
         if callable(previous):
             signal.signal(signal.SIGTERM, previous)
     return True
-
-
-FAILURE_HANDLER_ENV = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER"
-
-
-def _import_ray():
-    """Imports Ray, without the C++ failure-signal handler it would install in this process.
-
-    That handler prints a stack dump (``*** SIGTERM received at time=…``) on every SIGTERM and
-    fatal signal before Python sees it; a stopped render should say one line. Ray reads the
-    setting once, at import; the workers it starts keep theirs (their dumps go to Ray's logs).
-    """
-    if "ray" in sys.modules:
-        return sys.modules["ray"]
-    ours = FAILURE_HANDLER_ENV not in os.environ
-    if ours:
-        os.environ[FAILURE_HANDLER_ENV] = "1"
-    try:
-        import ray
-    finally:
-        if ours:
-            del os.environ[FAILURE_HANDLER_ENV]
-    return ray
 
 
 TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
