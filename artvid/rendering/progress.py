@@ -51,7 +51,8 @@ class RemainingTime:
     with the pixel count), so a shot's long first frame, the passes' shorter frames and the
     scales' sizes all weigh what they cost. The pace is the seconds per unit of the iterations
     run so far in this process (frames found finished count as done, not towards the pace). A
-    frame that stops early (a first frame's tolerance) leaves the estimate on the high side.
+    frame that stopped early (a first frame's tolerance) counts with the iterations it ran;
+    frames still to come count with their caps, so the estimate is on the high side.
     """
 
     def __init__(self, scales: Sequence[tuple[RenderPlan, int]]) -> None:
@@ -71,8 +72,11 @@ class RemainingTime:
         pixels = self._pixels[id(plan)]
         self._left -= step.iterations * pixels
         if seconds is not None:
+            ran = min(iterations or step.iterations, step.iterations)
             self._seconds += seconds
-            self._measured += (iterations or step.iterations) * pixels
+            self._measured += ran * pixels
+            # A frame that stopped early did only that much of the render's work.
+            self._total -= (step.iterations - ran) * pixels
 
     @property
     def fraction(self) -> float:

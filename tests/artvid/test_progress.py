@@ -38,6 +38,7 @@ def test_a_frame_that_stopped_early_sets_the_pace_by_the_iterations_it_ran():
     remaining = RemainingTime([(plan, 1)])
     remaining.frame_done(plan, plan.steps[0], iterations=5, seconds=5.0)  # stopped at 5 of 10
     assert remaining.seconds_left == pytest.approx(4 + 2 + 2)  # 1 s an iteration, caps still to run
+    assert remaining.fraction == pytest.approx(5 / (5 + 4 + 2 + 2))  # done as far as it ran
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(42, "42s"), (754, "12m34s"), (3900, "1h05m")])
