@@ -261,7 +261,7 @@ def compare_clips(
     Returns:
         A :class:`artvid.compare.CompareResult` (``artvid.report.format_table`` prints it).
     """
-    from artvid.compare import CompareConfig, default_names, run_compare
+    from artvid.compare import CompareConfig, default_names, default_report_dir, run_compare
     from artvid.errors import ConfigError
 
     config = CompareConfig(**settings)
@@ -270,7 +270,7 @@ def compare_clips(
     if baselines:
         if config.style is None:
             raise ConfigError("--baselines needs --style (style= from Python)")
-        folder = Path(report_dir or f"compare-{Path(content).stem}") / "baselines"
+        folder = Path(report_dir or default_report_dir(content)) / "baselines"
         rendered = _render_baselines(Path(content), config, folder, quality, progress)
         names = tuple(rendered) + (names if names is not None else default_names(stylized))
         stylized = list(rendered.values()) + stylized

@@ -1,4 +1,5 @@
-"""Atomic file writes (a crash never leaves a partial file under the final name) and checksum sidecars."""
+"""Atomic file writes (a crash never leaves a partial file under the final name), checksum sidecars,
+and parts of default file names."""
 
 from __future__ import annotations
 
@@ -7,6 +8,19 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+NAME_PART_BYTES = 100
+"""The most bytes a default file name takes from one input's name.
+
+File names have at most 255 bytes, and names derived from an output are longer still (the
+video's temporary file, the work directory: about 25 bytes more); a long downloaded title
+would otherwise make a default name unusable."""
+
+
+def name_part(name: str) -> str:
+    """``name`` cut to :data:`NAME_PART_BYTES` bytes of UTF-8, on a character boundary."""
+    return name.encode()[:NAME_PART_BYTES].decode("utf-8", "ignore")
 
 
 @functools.cache

@@ -9,7 +9,7 @@ import click
 from artvid.cli.fields import As, field_options, pass_settings
 from artvid.cli.options import DIR_OUT, PATH_IN, apply, command, flow_method_names, quality_option, run_options
 from artvid.cli.output import note, setup_logging
-from artvid.compare import CompareConfig
+from artvid.compare import CompareConfig, default_report_dir
 
 _COMPARE_OPTIONS = field_options(CompareConfig, "compare", skip=["device", "cache_dir", "workers"], tweaks={
     "style": As(type=PATH_IN),
@@ -42,7 +42,7 @@ def compare_command(settings, content, stylized, report_dir, baselines, quality,
     from artvid.report import format_table, summary_json
 
     setup_logging(quiet)
-    report_dir = report_dir or Path(f"compare-{content.stem}")
+    report_dir = report_dir or default_report_dir(content)
     result = artvid.compare_clips(
         content, stylized, report_dir=report_dir, side_by_side=not no_side_by_side, baselines=baselines,
         quality=quality, progress=not quiet, **settings["compare"], device=device, cache_dir=cache_dir,

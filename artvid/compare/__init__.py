@@ -14,7 +14,7 @@ it returns. The package is split along its concepts:
 Importing this package loads numpy and OpenCV but not torch.
 """
 
-from artvid.compare.config import DEFAULT_MAX_SIDE, REFERENCE_NAME, CompareConfig
+from artvid.compare.config import DEFAULT_MAX_SIDE, REFERENCE_NAME, CompareConfig, default_report_dir
 from artvid.compare.result import CompareInput, CompareResult
 from artvid.compare.run import run_compare
 from artvid.compare.sources import default_names, iter_aligned
@@ -26,6 +26,7 @@ __all__ = [
     "CompareInput",
     "CompareResult",
     "default_names",
+    "default_report_dir",
     "iter_aligned",
     "run_compare",
 ]

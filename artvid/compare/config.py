@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from artvid.errors import ConfigError
+from artvid.files import name_part
 from artvid.settings import setting
 
 DEFAULT_MAX_SIDE = 512
@@ -99,3 +100,8 @@ class CompareConfig:
             value = getattr(self, attr)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, attr, Path(value))
+
+
+def default_report_dir(content: str | Path) -> Path:
+    """``compare-<clip>`` in the current folder (the clip's name cut to 100 bytes)."""
+    return Path(f"compare-{name_part(Path(content).stem)}")

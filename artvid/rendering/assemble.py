@@ -9,6 +9,7 @@ import numpy as np
 
 from artvid import video
 from artvid.errors import VideoWriteError
+from artvid.files import name_part
 from artvid.outputs import check_frame_folder, check_not_input, write_frame_folder
 from artvid.rendering.steps import Ref
 from artvid.workdir import WorkDir
@@ -16,21 +17,9 @@ from artvid.workdir import WorkDir
 VIDEO_SUFFIXES = video.VIDEO_SUFFIXES
 
 
-DEFAULT_NAME_PART_BYTES = 100
-"""The most bytes of the clip's and of the style's name a default output name takes from each.
-
-File names have at most 255 bytes, and the longest name derived from the output is about 25
-bytes longer (the video's temporary file, the work directory): long downloaded titles would
-otherwise make the default name itself unusable."""
-
-
 def default_output(clip: Path, style: Path) -> Path:
-    """``<clip>-<style>.mp4`` in the current folder (each name cut to 100 bytes)."""
-    return Path(f"{_cut(Path(clip).stem)}-{_cut(Path(style).stem)}.mp4")
-
-
-def _cut(name: str) -> str:
-    return name.encode()[:DEFAULT_NAME_PART_BYTES].decode("utf-8", "ignore")
+    """``<clip>-<style>.mp4`` in the current folder (each name cut to 100 bytes: :func:`artvid.files.name_part`)."""
+    return Path(f"{name_part(Path(clip).stem)}-{name_part(Path(style).stem)}.mp4")
 
 
 def is_frame_folder(output: Path) -> bool:

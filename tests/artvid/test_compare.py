@@ -283,3 +283,13 @@ def test_compare_scores_style_against_the_renders_own_style_target(tmp_path):
     grams = Stylizer(StylizeConfig(), [style], device="cpu").style_grams(32, 40)
     for layer in metrics.STYLE_LAYERS:
         torch.testing.assert_close(scorer.grams[layer], grams[layer], rtol=1e-4, atol=1e-3)
+
+
+def test_the_default_report_folder_of_a_long_title_fits_the_file_system():
+    from artvid.compare import default_report_dir
+
+    title = "Très long titre d'une vidéo téléchargée " * 6  # 258 bytes: a name of that length fails
+    folder = default_report_dir(f"/clips/{title.strip()}.mp4")
+    assert folder.parent == Path(".") and folder.name.startswith("compare-Très long titre")
+    assert len(folder.name.encode()) <= len("compare-") + 100
+    assert default_report_dir("/clips/short clip.mov") == Path("compare-short clip")
