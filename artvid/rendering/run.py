@@ -201,7 +201,8 @@ def render(
         if len(scales) == 1:
             with WorkDir(work_path, manifest, fresh=options.fresh) as work:
                 done, device, iterations, losses, workers = _render_scale(
-                    scales[0], work, None, backend, clip, config, options, style_frames, stylizer, clip_hash, device
+                    scales[0], work, _scale_cache(scales[0], clip, options, clip_hash), None, backend, clip, options,
+                    style_frames, stylizer, device,
                 )
                 write_output(clip, output, info, work, scales[0].plan.final)
         else:
@@ -229,22 +230,22 @@ class _Scale:
         self.plan = plan_render(final.frame_count, self.config, cuts, refine)
 
 
-def _render_scale(scale: _Scale, work: WorkDir, coarse, backend, clip, config, options, style_frames, stylizer,
-                  clip_hash, device, check_space: bool = True):
-    """Run one scale's plan in ``work``: (executed, device, iterations, losses, frames per worker).
+def _render_scale(scale: _Scale, work: WorkDir, cache: FlowCache | None, coarse, backend, clip, options,
+                  style_frames, stylizer, device, check_space: bool = True):
+    """Run one scale's plan in ``work`` with its flow ``cache`` (:func:`_scale_cache`): (executed,
+    device, iterations, losses, frames per worker).
 
     ``check_space``: warn first if what it writes does not fit (a multi-scale render checks every
     scale before the first one starts instead).
     """
     _heal(work, scale.plan)
-    cache = _flow_cache(clip, scale.config, options, clip_hash) if scale.plan.flow_pairs else None
     if check_space:
         warn_if_short(needed_bytes(scale.plan, work.path, cache, scale.info.width, scale.info.height))
     _extract_content(clip, scale.config, scale.info.frame_count, work)
     if backend is None:
-        done, frame_stylizer = _execute(clip, scale.config, options, scale.plan, stylizer, work, clip_hash, device, coarse)
+        done, frame_stylizer = _execute(scale.config, options, scale.plan, stylizer, work, cache, device, coarse)
         return done, device, frame_stylizer.iterations, frame_stylizer.losses, {"local": done.stylized}
-    done, stats = _execute_on_ray(backend, clip, scale.config, options, scale.plan, style_frames, work, clip_hash,
+    done, stats = _execute_on_ray(backend, scale.config, options, scale.plan, style_frames, work, cache,
                                   scale.info, coarse)
     return done, stats.device, stats.iterations, stats.losses, stats.workers
 
@@ -262,14 +263,14 @@ def _render_scales(scales, work_path, manifest, backend, clip, output, config, o
             _remove_scale_dirs(root.path / SCALES_DIR)
         below: tuple[WorkDir, _Scale] | None = None
         dirs = _scale_dirs(scales, manifest, config, root.path)
-        _warn_if_scales_short(scales, dirs, root.path, clip, options, clip_hash)
-        for number, (scale, (path, scale_manifest)) in enumerate(zip(scales, dirs), 1):
+        caches = [_scale_cache(scale, clip, options, clip_hash) for scale in scales]
+        _warn_if_scales_short(scales, dirs, caches, root.path)
+        for number, (scale, (path, scale_manifest), cache) in enumerate(zip(scales, dirs, caches), 1):
             logger.info("scale %d of %d: %d x %d px", number, len(scales), scale.info.width, scale.info.height)
             work = scale_dirs.enter_context(WorkDir(path, scale_manifest))
             coarse = None if below is None else CoarseScale(_final_frames(*below), (scale.info.height, scale.info.width))
             scale_done, device, its, losses, by_worker = _render_scale(
-                scale, work, coarse, backend, clip, config, options, style_frames, stylizer, clip_hash, device,
-                check_space=False,
+                scale, work, cache, coarse, backend, clip, options, style_frames, stylizer, device, check_space=False,
             )
             done.stylized += scale_done.stylized
             done.resumed += scale_done.resumed
@@ -296,12 +297,11 @@ def _scale_dirs(scales, manifest, config, root: Path) -> list[tuple[Path, dict[s
     return dirs
 
 
-def _warn_if_scales_short(scales, dirs, root: Path, clip, options, clip_hash) -> None:
+def _warn_if_scales_short(scales, dirs, caches, root: Path) -> None:
     """The disk-space warning for every scale at once, before the first starts: the last scale,
     which writes the most, may start hours into the render."""
     needed: dict[Path, int] = {}
-    for scale, (path, _) in zip(scales, dirs):
-        cache = _flow_cache(clip, scale.config, options, clip_hash) if scale.plan.flow_pairs else None
+    for scale, (path, _), cache in zip(scales, dirs, caches):
         for folder, size in needed_bytes(scale.plan, path, cache, scale.info.width, scale.info.height).items():
             # Reported as the render's work directory and the flow cache's root, not per scale.
             where = root if folder == path else folder.parent
@@ -354,9 +354,8 @@ def _ray_backend(options: RunOptions) -> Iterator[Any]:
         backend.close()
 
 
-def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, clip_hash, info, coarse=None):
+def _execute_on_ray(backend, config, options, plan, style_frames, work, cache, info, coarse=None):
     progress = options.progress or Silent()
-    cache = _flow_cache(clip, config, options, clip_hash) if plan.flow_pairs else None
     levels = _shot_levels(config, plan, work)
     progress.start(plan)
     tally = Executed()
@@ -370,7 +369,12 @@ def _execute_on_ray(backend, clip, config, options, plan, style_frames, work, cl
     return _done(plan, tally), backend.stats
 
 
-def _flow_cache(clip, config, options, clip_hash) -> FlowCache:
+def _scale_cache(scale: _Scale, clip, options, clip_hash) -> FlowCache | None:
+    """The flow cache a scale's plan reads (None when it warps nothing); made once per scale, as
+    making one probes the clip."""
+    if not scale.plan.flow_pairs:
+        return None
+    config = scale.config
     return FlowCache(
         options.cache_dir or default_cache_dir(), clip, config.size, config.flow, clip_hash, upscale=config.upscale
     )
@@ -391,14 +395,12 @@ def _healing(work: WorkDir, plan: RenderPlan, run) -> None:
         break
 
 
-def _execute(clip, config, options, plan, stylizer, work, clip_hash, device, coarse=None) -> tuple[Executed, FrameStylizer]:
+def _execute(config, options, plan, stylizer, work, cache, device, coarse=None) -> tuple[Executed, FrameStylizer]:
     progress = options.progress or Silent()
     # What is stylized: the content frames, their levels stretched where asked (StylizeConfig.content_levels).
     content = content_loader(work.load_content, _shot_levels(config, plan, work))
     frame_stylizer = FrameStylizer(stylizer, content, plan, progress, device)
-    flows = None
-    if plan.flow_pairs:
-        flows = _flow_cache(clip, config, options, clip_hash).start(plan.flow_pairs, workers=options.workers)
+    flows = None if cache is None else cache.start(plan.flow_pairs, workers=options.workers)
     parts = Parts(
         stylize=frame_stylizer, warp=_no_flow if flows is None else plan_warper(flows, plan, content),
         fresh_init=fresh_initializer(content, config.schedule.seed), store=work, progress=progress,
