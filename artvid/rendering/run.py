@@ -165,7 +165,8 @@ def render(
     cuts = resolve_cuts(clip, config.schedule.cuts, info.frame_count)
     if cuts and config.schedule.cuts != "auto":  # detection reports what it found itself
         logger.info("%d shots: new shots start at frames %s", len(cuts) + 1, format_cuts(cuts))
-    scales = [_Scale(side, config, info, cuts, clip, index > 0) for index, side in enumerate(sides)]
+    scales = [_Scale(side, config, info, cuts, clip, index > 0, first if index == 0 else None)
+              for index, side in enumerate(sides)]
     # On Ray the workers resolve their device (this machine may have no GPU, its workers may).
     device = resolve_device(options.device) if options.backend == "local" else None
 
@@ -219,14 +220,20 @@ def render(
 
 
 class _Scale:
-    """One scale of a render: its size, its config (``size`` set to it) and its plan."""
+    """One scale of a render: its size, its config (``size`` set to it) and its plan.
+
+    ``probed``: the clip already probed at this scale's size, if it was (probing demuxes it all).
+    """
 
     def __init__(self, side: int, config: RenderConfig, final: VideoInfo, cuts: tuple[int, ...], clip: Path,
-                 refine: bool) -> None:
+                 refine: bool, probed: VideoInfo | None = None) -> None:
         self.side = side
         self.refine = refine
         self.config = dataclasses.replace(config, size=side) if side != max(final.height, final.width) else config
-        self.info = final if self.config is config else video.probe(clip, size=side, upscale=config.upscale)
+        if self.config is config:
+            self.info = final
+        else:
+            self.info = probed or video.probe(clip, size=side, upscale=config.upscale)
         self.plan = plan_render(final.frame_count, self.config, cuts, refine)
 
 
