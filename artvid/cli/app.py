@@ -45,9 +45,10 @@ class LazyGroup(click.Group):
                 return super().invoke(ctx)
         except ArtvidError as exc:
             raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt as exc:
-            # Ray's waits raise an interrupt of their own for the one the handler raised.
-            terminated = isinstance(exc, Terminated) or _SIGTERM.is_set()
+        except KeyboardInterrupt:
+            # Asked of the flag, not the exception: Ray's waits raise an interrupt of their own
+            # for the one the handler raised.
+            terminated = _SIGTERM.is_set()
             how = "stopped (SIGTERM)" if terminated else "interrupted"
             click.echo(f"\nartvid: {how}; finished work is kept: run the same command again to resume", err=True)
             ctx.exit(128 + signal.SIGTERM if terminated else 130)
