@@ -57,7 +57,7 @@ def stylize_image(
     with tqdm(total=iterations, desc="image", unit="it", disable=not progress, dynamic_ncols=True) as bar:
 
         def on_iteration(iteration: int, losses: dict[str, float]) -> None:
-            bar.update(iteration - bar.n)
+            bar.update(iteration + 1 - bar.n)
             if iteration % 10 == 0:
                 bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
 

@@ -133,8 +133,8 @@ class FrameStylizer:
         every = self.progress.every
 
         def on_iteration(iteration: int, losses: dict[str, float]) -> None:
-            if (iteration + 1) % every == 0:
-                self.progress.iteration(step, iteration + 1, losses)
+            # Every ``every`` iterations and on the frame's last one, as the solver calls it.
+            self.progress.iteration(step, iteration + 1, losses)
 
         result = self.stylizer.stylize(
             self._content_tensor(frame), image_tensor(init, self.device), iterations=iterations,

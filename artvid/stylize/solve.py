@@ -100,7 +100,7 @@ def solve(
         iterations: Iteration budget (>= 1).
         config: Optimiser, step, history and early-stopping settings.
         callback: Called as ``callback(offset + i, {name: float})`` every ``callback_every``
-            iterations and on the last one.
+            iterations and on the last one run (the budget's, or the one early stopping ends on).
         callback_every: See ``callback``.
         offset: Added to the 0-based iteration index passed to ``callback``.
 
@@ -145,14 +145,16 @@ def solve(
         rejections.add_(exploded.long())
         ran = i + 1
         is_last = ran == iterations
-        if callback is not None and (ran % callback_every == 0 or is_last):
-            callback(offset + i, dict(zip(names, terms.tolist())))
         if config.tolerance > 0 and ran % config.tolerance_window == 0 and not is_last:
             f = float(loss)
             if f_past is not None and abs(f - f_past) <= config.tolerance * abs(f_past):
                 logger.debug("stopping after %d iterations: relative loss change below %g", ran, config.tolerance)
-                break
+                is_last = True
             f_past = f
+        if callback is not None and (ran % callback_every == 0 or is_last):
+            callback(offset + i, dict(zip(names, terms.tolist())))
+        if is_last:
+            break
     if ran >= _TRUST_LAST_AFTER and bool(best_loss == terms[-1]):
         # A settled run whose last evaluated point was its best: take the last step without
         # paying a forward pass to check it, as the reference does (losses are then those

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from artvid.config import build_config
+
 from artvid.multipass import ScheduleConfig
-from artvid.rendering import TqdmProgress, make_plan
+from artvid.rendering import Progress, RunOptions, TqdmProgress, make_plan, render
 from artvid.rendering.progress import RemainingTime
 
 SCHEDULE = ScheduleConfig(iterations_first=10, iterations=4, pass_iterations=2, passes=2)
@@ -81,3 +83,24 @@ def test_the_overall_bar_of_a_multi_scale_render_shows_the_whole_render(capsys):
     _run(OverallProgress(), [small, large], [(small, 100), (large, 400)])
     err = capsys.readouterr().err
     assert "render 20%" in err and "render 100%, ~0s left" in err
+
+
+class _Iterations(Progress):
+    every = 10
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[int, int], int] = {}
+
+    def iteration(self, step, iteration, losses) -> None:
+        self.last[step.pass_index, step.frame] = iteration
+
+
+def test_frames_shorter_than_the_report_interval_report_their_last_iteration(tmp_path, clip, style):
+    # Draft later passes run 10 iterations, scales after the first 15: the bar's "it 10/15" (or a
+    # first frame's stale numbers on frames that run fewer than 10) would never show a frame end.
+    progress = _Iterations()
+    config = build_config(schedule={"iterations_first": 12, "iterations": 3, "pass_iterations": 2, "passes": 2})
+    render(clip, [style], tmp_path / "out", config,
+           RunOptions(device="cpu", workers=1, cache_dir=tmp_path / "cache", progress=progress))
+    first = {(1, 0): 12}
+    assert progress.last == {**{(1, f): 3 for f in range(1, 4)}, **first, **{(2, f): 2 for f in range(4)}}

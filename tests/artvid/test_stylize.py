@@ -240,6 +240,14 @@ def test_callback_every_and_last_iteration(encoder, style, content):
     assert all(isinstance(v, float) for _, v in calls)
 
 
+def test_the_callback_hears_the_iteration_early_stopping_ends_on(encoder, style, content):
+    # Progress shows the frame's last iteration, not the last multiple of callback_every.
+    calls: list[int] = []
+    stylizer = _stylizer(encoder, [style], style_weight=0.0, tv_weight=0.0, tolerance=1e-4, tolerance_window=2)
+    result = stylizer.stylize(content, content, iterations=30, callback=lambda i, l: calls.append(i), callback_every=10)
+    assert result.iterations == 4 and calls == [3]
+
+
 def test_temporal_term_pulls_towards_the_warped_image(encoder, style, content):
     warped = _tensor(textured_image(SIZE, SIZE, seed=5))
     weight = torch.zeros(1, 1, SIZE, SIZE)
