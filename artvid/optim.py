@@ -33,6 +33,12 @@ _CURVATURE_EPS = 1e-10
 """A pair is kept only when ``yᵀs`` exceeds this (lbfgs.lua and torch.optim.LBFGS)."""
 
 
+def accumulator_dtype(device: torch.device | str) -> torch.dtype:
+    """The dtype of L-BFGS's small matrices and dot products on ``device``: float64, except on
+    Apple's MPS, which has no float64 (float32 there, as ``torch.optim.LBFGS`` uses everywhere)."""
+    return torch.float32 if torch.device(device).type == "mps" else torch.float64
+
+
 class LBFGS:
     """L-BFGS with a fixed step and no line search, for one flat float32 vector.
 
@@ -41,24 +47,28 @@ class LBFGS:
         history: Number of curvature pairs kept (neural-style's ``-lbfgs_num_correction``, 100).
         lr: Step length (``-learning_rate``, 1 in the reference).
         device: Where the state lives (that of the vector).
+        accumulate: dtype of the pairs' products and the small matrices (default:
+            :func:`accumulator_dtype` of ``device``).
     """
 
-    def __init__(self, numel: int, *, history: int, lr: float, device: torch.device | str) -> None:
+    def __init__(self, numel: int, *, history: int, lr: float, device: torch.device | str,
+                 accumulate: torch.dtype | None = None) -> None:
         if history < 1:
             raise ValueError(f"expected history >= 1, got {history}")
         m = history
         self.history = m
         self.lr = float(lr)
+        self._acc = accumulator_dtype(device) if accumulate is None else accumulate
         f32 = {"device": device, "dtype": torch.float32}
-        f64 = {"device": device, "dtype": torch.float64}
+        acc = {"device": device, "dtype": self._acc}
         # Slot i holds the pair (s_i, y_i) as rows 2i and 2i+1. Slots are filled 0, 1, … and then
         # reused cyclically; ``age`` (the pair's number, -1 for an empty slot) gives their order.
         self._pairs = torch.zeros(m, 2, numel, **f32)
-        self._sy = torch.zeros(m, m, **f64)  # s_i · y_j
-        self._yy = torch.zeros(m, m, **f64)  # y_i · y_j
+        self._sy = torch.zeros(m, m, **acc)  # s_i · y_j
+        self._yy = torch.zeros(m, m, **acc)  # y_i · y_j
         self._age = torch.full((m,), -1, device=device, dtype=torch.long)
         self._count = torch.zeros((), device=device, dtype=torch.long)
-        self._gamma = torch.ones((), **f64)
+        self._gamma = torch.ones((), **acc)
         self._first = torch.ones((), device=device, dtype=torch.bool)
         self._skip_pair = torch.zeros((), device=device, dtype=torch.bool)
         self._scale = torch.ones((), **f32)
@@ -87,7 +97,7 @@ class LBFGS:
         # The previous step's pair, s = x_k − x_{k-1} and y = g_k − g_{k-1}, goes into the
         # oldest slot when its curvature is positive.
         s, y = self._last_step, grad - self._prev_grad
-        ys = torch.dot(y, s).double()
+        ys = torch.dot(y, s).to(self._acc)
         keep = ~self._first & ~self._skip_pair & ~rejected & (ys > _CURVATURE_EPS)
         slot = torch.remainder(self._count, m).reshape(1)
         self._pairs.index_copy_(0, slot, torch.where(keep, torch.stack([s, y])[None], self._pairs.index_select(0, slot)))
@@ -95,8 +105,8 @@ class LBFGS:
         # The one pass over the stored pairs gives Sᵀg, Yᵀg and the new pair's products with
         # every stored one. (The right operand is column-major: BLAS reads the pairs once,
         # where an (n, 3) row-major one made it about 2.5 times slower.)
-        products = torch.zeros(m, 2, 3, device=grad.device, dtype=torch.float64)
-        products[:k] = (self._pairs[:k].view(2 * k, -1) @ torch.stack([grad, s, y]).T).double().view(k, 2, 3)
+        products = torch.zeros(m, 2, 3, device=grad.device, dtype=self._acc)
+        products[:k] = (self._pairs[:k].view(2 * k, -1) @ torch.stack([grad, s, y]).T).to(self._acc).view(k, 2, 3)
         a, b = products[:, 0, 0], products[:, 1, 0]
         sy, yy = self._sy.clone(), self._yy.clone()
         sy.index_copy_(1, slot, products[:, 0, 2:3])  # s_i · y_new
@@ -106,7 +116,7 @@ class LBFGS:
         self._sy.copy_(torch.where(keep, sy, self._sy))
         self._yy.copy_(torch.where(keep, yy, self._yy))
         self._age.index_copy_(0, slot, torch.where(keep, self._count, self._age.index_select(0, slot)))
-        self._gamma.copy_(torch.where(keep, ys / torch.dot(y, y).double(), self._gamma))
+        self._gamma.copy_(torch.where(keep, ys / torch.dot(y, y).to(self._acc), self._gamma))
         self._count.add_(keep.long())
 
         coefficients = self._inverse_hessian_coefficients(a, b)
@@ -134,15 +144,15 @@ class LBFGS:
         small matrices (a unit diagonal in ``R``), so their coefficients are zero.
 
         Args:
-            a: ``(m,)`` float64 ``Sᵀg`` in slot order.
-            b: ``(m,)`` float64 ``Yᵀg`` in slot order.
+            a: ``(m,)`` ``Sᵀg`` in slot order (accumulator dtype).
+            b: ``(m,)`` ``Yᵀg`` in slot order.
 
         Returns:
-            ``(2, m)`` float64: ``p`` and ``q`` in slot order.
+            ``(2, m)``: ``p`` and ``q`` in slot order.
         """
         valid = self._age >= 0
         order = torch.argsort(self._age)  # empty slots (-1) first, then oldest → newest
-        keep = valid[order].double()
+        keep = valid[order].to(self._acc)
         both = keep[:, None] * keep[None, :]
         sy = self._sy[order][:, order] * both
         yy = self._yy[order][:, order] * both
@@ -151,7 +161,7 @@ class LBFGS:
         u = torch.linalg.solve_triangular(r, (a[order] * keep)[:, None], upper=True)[:, 0]
         rhs = torch.diagonal(sy) * u + gamma * (yy @ u) - gamma * (b[order] * keep)
         p = torch.linalg.solve_triangular(r.T, rhs[:, None], upper=False)[:, 0]
-        coefficients = torch.empty(2, self.history, device=a.device, dtype=torch.float64)
+        coefficients = torch.empty(2, self.history, device=a.device, dtype=self._acc)
         coefficients[0].index_copy_(0, order, p)
         coefficients[1].index_copy_(0, order, -gamma * u)
         return coefficients

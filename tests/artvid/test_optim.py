@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from artvid.optim import BACKTRACK, LBFGS, Adam
+from artvid.optim import BACKTRACK, LBFGS, Adam, accumulator_dtype
 from artvid.stylize import StylizeConfig, Stylizer
 from tests.helpers import textured_image
 
@@ -42,18 +42,50 @@ def _reference_iterates(x0: torch.Tensor, steps: int, history: int, lr: float) -
     return iterates
 
 
+@pytest.mark.parametrize("accumulate", [torch.float64, torch.float32])
 @pytest.mark.parametrize("history", [3, 100])
-def test_lbfgs_matches_torch_lbfgs(history: int) -> None:
+def test_lbfgs_matches_torch_lbfgs(history: int, accumulate: torch.dtype) -> None:
     torch.manual_seed(0)
     x0 = torch.rand(40) * 0.4 + 0.4
     steps = 40  # a small step keeps this non-convex problem from amplifying float32 rounding
     expected = _reference_iterates(x0, steps, history, lr=0.1)
     x = x0.clone()
-    opt = LBFGS(x.numel(), history=history, lr=0.1, device="cpu")
+    opt = LBFGS(x.numel(), history=history, lr=0.1, device="cpu", accumulate=accumulate)
     for k in range(steps):
         opt.step(x, _gradient(x)[1])
         torch.testing.assert_close(x, expected[k], rtol=1e-4, atol=1e-5, msg=f"iterate {k + 1}")
     assert int((opt._age >= 0).sum()) == min(history, steps - 1)  # history 3 wrapped around
+
+
+def test_lbfgs_on_mps_accumulates_in_float32() -> None:
+    # MPS has no float64: an L-BFGS state holding any would fail on every Apple-silicon Mac.
+    assert accumulator_dtype(torch.device("mps")) is torch.float32
+    assert accumulator_dtype("cpu") is accumulator_dtype(torch.device("cuda", 1)) is torch.float64
+    opt = LBFGS(10, history=4, lr=1.0, device="cpu", accumulate=torch.float32)
+    x = torch.rand(10)
+    gradients = [_gradient(x)[1]]
+    with _Dtypes() as mode:
+        for _ in range(6):
+            opt.step(x, gradients[-1])
+            gradients.append(_gradient(x)[1])
+    state = [v for v in vars(opt).values() if isinstance(v, torch.Tensor)]
+    assert state and all(v.dtype != torch.float64 for v in state)
+    assert mode.dtypes and torch.float64 not in mode.dtypes
+
+
+class _Dtypes(TorchDispatchMode):
+    """Records the dtype of every tensor an operation returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dtypes: set[torch.dtype] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for value in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(value, torch.Tensor):
+                self.dtypes.add(value.dtype)
+        return out
 
 
 def test_lbfgs_with_the_stylizer_safeguard_solves_rosenbrock() -> None:
