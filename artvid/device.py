@@ -44,6 +44,22 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def amp_applies(amp: bool, device: torch.device | str) -> bool:
+    """Whether bfloat16 autocast (``--amp``) runs on ``device``: only on CUDA GPUs with bf16
+    tensor cores, compute capability 8.0 (Ampere) and later. Older ones (V100, T4) emulate
+    bf16 convolutions, slower than float32, so they run float32. For a CUDA device that is not
+    here (a memory estimate for another machine) a current GPU is assumed.
+    """
+    import torch
+
+    device = torch.device(device)
+    if not amp or device.type != "cuda":
+        return False
+    if not torch.cuda.is_available():
+        return True
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
 _OUT_OF_MEMORY_MARKERS = ("DefaultCPUAllocator", "not enough memory", "out of memory")
 """Texts of the RuntimeErrors an allocator raises when memory runs out (CPU, CUDA, MPS)."""
 

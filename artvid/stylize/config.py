@@ -53,7 +53,8 @@ class StylizeConfig:
             :func:`artvid.levels.stretch_levels`), so that dark or flat footage keeps its scene
             as well-exposed footage does; shots whose levels span enough are left as they are.
         amp: Run the VGG19 pass in bfloat16 autocast on CUDA (image, losses and optimiser stay
-            float32). No effect on other devices.
+            float32), on GPUs with bf16 tensor cores (Ampere and later; older ones would emulate
+            it, slower than float32). No effect on other devices.
     """
 
     content_weight: float = setting(5.0, help="Weight of the content loss.", min=0)
@@ -85,7 +86,7 @@ class StylizeConfig:
     content_levels: ContentLevels = setting(
         "stretch", help="Stretch a low-contrast shot's levels (one map per shot) before stylizing it (none: as it is, the paper preset's)."
     )
-    amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA (no effect elsewhere).")
+    amp: bool = setting(True, help="bfloat16 autocast for the VGG19 pass on CUDA GPUs from Ampere on (no effect elsewhere).")
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight", "temporal_weight"):

@@ -22,6 +22,7 @@ import os
 
 import torch
 
+from artvid.device import amp_applies
 from artvid.encoder import LAYER_NAMES, feature_shapes, parameter_count
 from artvid.errors import DeviceError
 from artvid.stylize.config import StylizeConfig
@@ -52,7 +53,8 @@ def estimate_iteration_bytes(
         height: Frame height in pixels (>= 1).
         width: Frame width in pixels (>= 1).
         config: The layers, optimiser, history and autocast setting used.
-        device: Where the iteration runs (bf16 activations under ``config.amp`` on CUDA).
+        device: Where the iteration runs (bf16 activations under ``config.amp`` on CUDA GPUs
+            that have bf16 tensor cores: :func:`artvid.device.amp_applies`).
         temporal_targets: Number of temporal targets per frame (previous frames constrained).
 
     Returns:
@@ -68,7 +70,7 @@ def estimate_iteration_bytes(
     layers = config.content_layers + config.style_layers
     deepest = max(layers, key=LAYER_NAMES.index)
     shapes = {name: (c, h, w) for name, c, h, w in feature_shapes(height, width, deepest)}
-    amp = config.amp and torch.device(device).type == "cuda"
+    amp = amp_applies(config.amp, device)
     activation_bytes = 2 if amp else FLOAT32
     activations = sum(c * h * w for c, h, w in shapes.values()) * activation_bytes * ACTIVATION_COPIES
     pixels = 3 * height * width

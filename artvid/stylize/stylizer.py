@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from artvid.colors import original_colors
-from artvid.device import memory_errors
+from artvid.device import amp_applies, memory_errors
 from artvid.encoder import Encoder, load_encoder, min_input_side
 from artvid.errors import ConfigError
 from artvid.losses import gram_matrix
@@ -102,7 +102,7 @@ class Stylizer:
         self._style_side = min_input_side(config.style_layers)
         self.min_side = min_input_side((*config.content_layers, *config.style_layers))
         """Smallest side (pixels) a frame may have: what the loss layers need."""
-        self._amp = config.amp and self.device.type == "cuda"
+        self._amp = amp_applies(config.amp, self.device)
         self.objective = Objective.from_config(config, self._features)
 
     # ------------------------------------------------------------------ targets

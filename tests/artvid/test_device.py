@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from artvid.device import is_out_of_memory, memory_errors, resolve_device
+from artvid.device import amp_applies, is_out_of_memory, memory_errors, resolve_device
 from artvid.errors import DeviceError
 
 
@@ -67,3 +67,20 @@ def test_memory_errors_become_a_device_error_suggesting_size():
     with pytest.raises(KeyError):
         with memory_errors("cpu", 360, 640):
             raise KeyError("other errors pass")
+
+
+@pytest.mark.parametrize("capability, applies", [((7, 0), False), ((7, 5), False), ((8, 0), True), ((9, 0), True)])
+def test_bf16_autocast_only_on_gpus_with_bf16_tensor_cores(monkeypatch, capability, applies):
+    # A V100 or T4 emulates bf16 convolutions, slower than float32: they run float32.
+    import torch
+
+    from artvid.stylize import StylizeConfig, estimate_iteration_bytes
+
+    asked = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: asked.append(device) or capability)
+    assert amp_applies(True, "cuda:1") is applies
+    assert asked == [torch.device("cuda:1")]
+    assert amp_applies(False, "cuda") is False and amp_applies(True, "cpu") is False
+    float32 = estimate_iteration_bytes(64, 64, StylizeConfig(amp=False), device="cuda")
+    assert (estimate_iteration_bytes(64, 64, StylizeConfig(), device="cuda") < float32) is applies
