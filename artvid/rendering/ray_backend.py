@@ -194,7 +194,8 @@ class RayBackend:
         resources = {"num_gpus": self.gpus_per_worker, "num_cpus": 0} if self.gpu else {"num_cpus": 1}
         cls = ray.remote(StylizeWorker).options(max_restarts=MAX_RESTARTS, max_task_retries=0, **resources)
         threads = None if self.gpu else 1
-        self.actors = [cls.remote(device=self.device, threads=threads) for _ in range(count)]
+        share = min(1.0, self.gpus_per_worker) if self.gpu else 1.0
+        self.actors = [cls.remote(device=self.device, threads=threads, gpu_share=share) for _ in range(count)]
         self._setup = ray.put(worker_args)  # held while the actors live: each restart reads it again
         self.check = check
         try:

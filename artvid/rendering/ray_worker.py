@@ -100,14 +100,17 @@ class StylizeWorker:
     Args:
         device: ``cpu`` or ``cuda`` (Ray assigns the GPU through ``CUDA_VISIBLE_DEVICES``).
         threads: torch intra-op threads (None = leave torch's default).
+        gpu_share: The part of its GPU the actor may use (``--gpus-per-worker`` below 1: actors
+            that share a GPU each keep to their fraction of its memory).
     """
 
-    def __init__(self, device: str, threads: int | None) -> None:
+    def __init__(self, device: str, threads: int | None, gpu_share: float = 1.0) -> None:
         if threads:
             import torch
 
             torch.set_num_threads(threads)
         self.device_name = device
+        self.gpu_share = gpu_share
         self.config = self.styles = self.plan = self.flow_key = self.levels = None
         self.seed = 0
         self._stylizer = None
@@ -120,6 +123,11 @@ class StylizeWorker:
             from artvid.stylize import Stylizer
 
             self.device = resolve_device(self.device_name)
+            if self.device.type == "cuda" and self.gpu_share < 1.0:
+                import torch
+
+                # Its cached blocks never grow into the memory of the actors it shares the GPU with.
+                torch.cuda.set_per_process_memory_fraction(self.gpu_share, self.device)
             self._stylizer = Stylizer(self.config, self.styles, device=self.device)
         return self._stylizer
 
@@ -145,7 +153,7 @@ class StylizeWorker:
         self.config, self.styles, self.plan = setup["config"], setup["styles"], setup["plan"]
         self.seed, self.flow_key, self.levels = setup["seed"], setup["flow_key"], setup["levels"]
         self._load()
-        check_memory(height, width, self.config, self.device, temporal_targets)
+        check_memory(height, width, self.config, self.device, temporal_targets, share=self.gpu_share)
         import ray
 
         return ray.get_runtime_context().get_node_id()

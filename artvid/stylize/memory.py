@@ -107,20 +107,25 @@ def device_memory(device: torch.device | str) -> tuple[int, int] | None:
 
 
 def check_memory(
-    height: int, width: int, config: StylizeConfig, device: torch.device | str, temporal_targets: int = 0
+    height: int, width: int, config: StylizeConfig, device: torch.device | str, temporal_targets: int = 0,
+    share: float = 1.0,
 ) -> int:
     """Refuse a frame size whose iterations cannot fit in the device's memory, before any work.
 
     The estimate errs on the high side (measured here: 8.5 GiB estimated against 7.1 GiB used at
     1280×720 with a full L-BFGS history), so only an estimate above the device's *total* memory
-    is refused; one above what is available now is logged as a warning (other programs may free
-    memory, and swap may carry the rest slowly).
+    (or this process's ``share`` of it) is refused; one above what is available now is logged as
+    a warning (other programs may free memory, and swap may carry the rest slowly).
+
+    Args:
+        share: The part of the device this process may use: Ray workers that share a GPU
+            (``--gpus-per-worker 0.5``) each get their fraction of its memory.
 
     Returns:
         The estimate in bytes.
 
     Raises:
-        DeviceError: The estimate exceeds the device's total memory.
+        DeviceError: The estimate exceeds the device's total memory, or this process's share of it.
     """
     needed = estimate_iteration_bytes(height, width, config, device, temporal_targets)
     memory = device_memory(device)
@@ -128,10 +133,13 @@ def check_memory(
         return needed
     available, total = memory
     gib = 2**30
-    if needed > total:
+    if needed > total * share:
+        has = f"the device has {total / gib:.1f} GiB"
+        if share < 1.0:
+            has = f"a worker's share of the device is {share:g} of its {total / gib:.1f} GiB (--gpus-per-worker)"
         raise DeviceError(
             f"expected a frame size that fits in memory on {device}: {width}x{height} needs about "
-            f"{needed / gib:.1f} GiB per iteration, the device has {total / gib:.1f} GiB; reduce it with --size"
+            f"{needed / gib:.1f} GiB per iteration, {has}; reduce it with --size"
         )
     if needed > available:
         logger.warning(

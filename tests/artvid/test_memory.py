@@ -54,6 +54,27 @@ def test_a_frame_larger_than_the_machine_is_refused_before_any_work(monkeypatch)
     assert check_memory(720, 1280, config, "cpu") == needed  # above what is free now: a warning only
 
 
+def test_workers_that_share_a_gpu_are_each_checked_against_their_share(monkeypatch):
+    # Two actors at --gpus-per-worker 0.5 that each fit the whole card could still not fit together.
+    from artvid.errors import DeviceError
+    from artvid.rendering.ray_worker import StylizeWorker
+    from artvid.stylize import StylizeConfig, check_memory
+    from artvid.stylize import memory
+
+    config = StylizeConfig()
+    needed = memory.estimate_iteration_bytes(720, 1280, config)
+    monkeypatch.setattr(memory, "device_memory", lambda device: (needed * 1.5, needed * 1.5))
+    assert check_memory(720, 1280, config, "cpu") == needed
+    with pytest.raises(DeviceError, match=r"needs about .* GiB per iteration, a worker's share of the device is 0.5 of"):
+        check_memory(720, 1280, config, "cpu", share=0.5)
+    worker = StylizeWorker("cpu", 1, gpu_share=0.5)
+    worker._stylizer = object()  # the weights are not what this checks
+    worker.device = "cpu"
+    setup = {"config": config, "styles": [], "plan": None, "seed": 0, "flow_key": None, "levels": None}
+    with pytest.raises(DeviceError, match="share of the device is 0.5"):
+        worker.ready(setup, 720, 1280, 0)
+
+
 def test_this_machines_memory_is_read():
     from artvid.stylize.memory import device_memory
 
