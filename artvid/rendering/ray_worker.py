@@ -9,7 +9,8 @@ which alone owns the work directory. :func:`flow_entry` computes one flow-cache 
 The frames a unit produces depend only on its inputs: the unit's store rounds every result to
 uint8 exactly as the work directory's PNGs do, and flow is decoded from the cache's float16 entry
 bytes exactly as :class:`artvid.flowcache.FlowCache` decodes them, so a frame is byte-identical
-whichever worker computed it, and identical to a local render's.
+whichever worker computed it, and identical to a local render's, on CPUs (with equal thread
+counts). GPU results may differ by rounding between GPU models and cuDNN algorithm choices.
 """
 
 from __future__ import annotations
