@@ -57,13 +57,13 @@ def stylize_image(
     with tqdm(total=iterations, desc="image", unit="it", disable=not progress, dynamic_ncols=True) as bar:
 
         def on_iteration(iteration: int, losses: dict[str, float]) -> None:
+            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
             bar.update(iteration + 1 - bar.n)
-            if iteration % 10 == 0:
-                bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"}, refresh=False)
 
+        # Every 10 iterations, as a render's bar: reading the losses waits for a GPU.
         result = stylizer.stylize(
             content_tensor, image_tensor(start, torch_device), iterations=iterations, tolerance=tolerance,
-            callback=on_iteration if progress else None,
+            callback=on_iteration if progress else None, callback_every=10,
         )
     images.save_image(output, images.to_frame(result.image))
     return {

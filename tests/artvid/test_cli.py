@@ -244,6 +244,18 @@ def test_image_command(runner, style, tmp_path):
     assert images.load_image(out).shape == (40, 48, 3)
 
 
+def test_the_image_bar_ends_at_the_last_iteration(style, tmp_path, capsys):
+    from artvid import images
+    from artvid.still import stylize_image
+    from artvid.stylize import StylizeConfig
+
+    content = tmp_path / "content.png"
+    images.save_image(content, translating_clip(1, 40, 48)[0])
+    stylize_image(content, [style], tmp_path / "out.png", StylizeConfig(tolerance=0.0), iterations=12, device="cpu")
+    err = capsys.readouterr().err
+    assert "12/12" in err and "content=" in err
+
+
 def test_flow_rejects_a_folder_of_mixed_sizes(runner, tmp_path):
     folder = tmp_path / "mixed"
     write_frame_folder(folder, translating_clip(3, 32, 40))
