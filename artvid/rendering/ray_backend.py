@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,13 @@ if TYPE_CHECKING:
     from artvid.flowcache import FlowCache
     from artvid.workdir import WorkDir
 
+logger = logging.getLogger(__name__)
 
 MAX_RESTARTS = 3
 """How often Ray restarts a dead stylizer actor."""
+PLACEMENT_GRACE_S = 60.0
+"""How long the actors that the cluster has not placed may keep the placed ones waiting; then
+the render goes on without them (an autoscaling cluster may still be adding a node until then)."""
 
 
 @dataclass
@@ -55,6 +60,12 @@ class RayStats:
     workers: dict[str, int] = field(default_factory=dict)
     iterations: int = 0
     losses: dict[str, float] = field(default_factory=dict)
+
+
+def _room(gpus: float, cpus: float, gpus_per_worker: float, gpu: bool) -> str:
+    if gpu:
+        return f"{gpus:g} GPU at {gpus_per_worker:g} per worker"
+    return f"{cpus:g} CPUs, 1 per worker"
 
 
 def connect(address: str | None) -> bool:
@@ -160,6 +171,13 @@ class RayBackend:
         self.gpus_per_worker = gpus_per_worker
         default = int(gpus / gpus_per_worker + 1e-9) if self.gpu else int(cpus)
         self.workers = max(workers or default, 1)
+        if self.started and self.workers > max(default, 1):
+            # artvid's own Ray has no autoscaler: actors beyond its resources would wait forever.
+            logger.warning(
+                "--ray-workers %d: this machine's Ray has room for %d (%s); starting %d",
+                self.workers, max(default, 1), _room(gpus, cpus, gpus_per_worker, self.gpu), max(default, 1),
+            )
+            self.workers = max(default, 1)
         self.check: tuple[int, int, int] = (0, 0, 0)
         self.stats = RayStats(self.device)
 
@@ -198,10 +216,51 @@ class RayBackend:
         self.actors = [cls.remote(device=self.device, threads=threads, gpu_share=share) for _ in range(count)]
         self._setup = ray.put(worker_args)  # held while the actors live: each restart reads it again
         self.check = check
-        try:
-            ray.get([self.ready(actor) for actor in range(count)])
-        except ray.exceptions.RayTaskError as exc:
-            raise unwrapped(exc) from None
+        placed = self._await_ready(count)
+        if len(placed) < count:
+            for actor in sorted(set(range(count)) - set(placed)):
+                ray.kill(self.actors[actor], no_restart=True)
+            logger.warning(
+                "%d of %d Ray workers started: the cluster has placed no more in %.0f s (each needs %s); "
+                "going on with %d", len(placed), count, PLACEMENT_GRACE_S, self._needs(), len(placed),
+            )
+            self.actors = [self.actors[actor] for actor in sorted(placed)]
+
+    def _needs(self) -> str:
+        return f"{self.gpus_per_worker:g} GPU" if self.gpu else "1 CPU"
+
+    def _await_ready(self, count: int) -> list[int]:
+        """The actors that loaded the weights and passed the memory check: all ``count``, or
+        those ready :data:`PLACEMENT_GRACE_S` after the first was (the cluster has no room for
+        the rest). While none is placed it waits, saying so once.
+
+        Raises:
+            The error an actor's check raised (weights, memory).
+        """
+        import ray
+
+        pending = {self.ready(actor): actor for actor in range(count)}
+        placed: list[int] = []
+        started = time.monotonic()
+        first = None
+        said = False
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for ref in done:
+                try:
+                    ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:
+                    raise unwrapped(exc) from None
+                placed.append(pending.pop(ref))
+            now = time.monotonic()
+            if placed:
+                first = now if first is None else first
+                if now - first >= PLACEMENT_GRACE_S:
+                    break
+            elif not said and now - started >= PLACEMENT_GRACE_S:
+                logger.warning("waiting for the Ray cluster to place a stylizer worker (each needs %s)", self._needs())
+                said = True
+        return placed
 
     def run(
         self, plan: RenderPlan, work: WorkDir, flows: FlowCache | None, stylize_config, styles, seed: int,

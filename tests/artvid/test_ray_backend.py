@@ -130,6 +130,22 @@ def test_starting_a_local_ray_prints_no_token_notice(tmp_path):
     assert "Token authentication" not in started.stderr
     assert "kept" in started.stderr
 
+
+@pytest.mark.slow
+def test_a_local_ray_starts_no_more_workers_than_it_has_room_for(tmp_path):
+    # artvid's own Ray has no autoscaler: a worker beyond its cores would never be placed.
+    code = (
+        "import os; from artvid.rendering.ray_backend import RayBackend; "
+        "b = RayBackend(None, 99, 1.0, 'cpu'); print('workers', b.workers, os.cpu_count()); b.close()"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    started = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, started.stderr
+    workers, cores = started.stdout.split()[-2:]
+    assert workers == cores and f"--ray-workers 99: this machine's Ray has room for {cores}" in started.stderr
+
+
 @pytest.mark.usefixtures("cluster")
 class TestRay:
     def test_workers_import_this_checkout(self):
@@ -155,6 +171,17 @@ class TestRay:
         assert summary.frames_stylized == 15 and summary.frames_resumed == 0
         assert sum(summary.workers.values()) == 15 and set(summary.workers) <= {"worker-0", "worker-1"}
         assert summary.iterations == case.local.iterations and summary.device == "cpu"
+
+    @pytest.mark.slow
+    def test_more_workers_than_the_cluster_holds_go_on_with_those_placed(self, case, monkeypatch, caplog):
+        # Three one-core nodes, four workers asked for: the fourth would wait forever.
+        from artvid.rendering import ray_backend
+
+        monkeypatch.setattr(ray_backend, "PLACEMENT_GRACE_S", 2.0)
+        summary = case.render("four", backend="ray", ray_workers=4)
+        assert "3 of 4 Ray workers started" in caplog.text and "each needs 1 CPU" in caplog.text
+        assert case.frames("four") == case.expected
+        assert len(summary.workers) <= 3
 
     @pytest.mark.slow
     def test_a_multi_scale_render_gives_the_local_frames(self, case):
