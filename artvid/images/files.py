@@ -33,16 +33,20 @@ _PIL_TO_RGBA = {"LA", "PA", "RGBA", "RGBa", "La"}
 
 
 @contextmanager
-def open_image(path: Path) -> Iterator[Image.Image]:
+def open_image(path: Path, reduce_jpeg: bool = False) -> Iterator[Image.Image]:
     """``PIL.Image.open`` with Pillow's decompression-bomb check answered in one line.
 
     Above ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89 megapixels) Pillow warns with a
     ``DecompressionBombWarning``, raw text on stderr; here the image is read (the user chose it)
     and one line is logged instead. Above twice that Pillow refuses, and so does this, with an
-    :class:`~artvid.errors.ImageReadError` saying what to do.
+    :class:`~artvid.errors.ImageReadError` saying what to do; with ``reduce_jpeg`` a JPEG is
+    decoded instead at 1/2, 1/4 or 1/8 of its size, whichever is the first under the warning
+    limit.
 
     Args:
         path: image file.
+        reduce_jpeg: Decode a JPEG above the hard limit reduced (a still, not a video frame,
+            whose size must match its clip's).
 
     Yields:
         The open image, closed on exit.
@@ -55,19 +59,46 @@ def open_image(path: Path) -> Iterator[Image.Image]:
     with warnings.catch_warnings():
         # Kept while the caller decodes too: Pillow checks again when some formats load.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        reduced = False
         try:
             img = Image.open(path)
         except Image.DecompressionBombError as exc:
-            found = re.search(r"\((\d+) pixels\)", str(exc))
-            got = f"{int(found.group(1)):,} pixels" if found else str(exc)
-            raise ImageReadError(f"cannot read image {path}: expected at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels "
-                                 f"(Pillow's decompression-bomb limit), got {got}; shrink it first") from None
+            img = _open_jpeg_reduced(path) if reduce_jpeg else None
+            if img is None:
+                found = re.search(r"\((\d+) pixels\)", str(exc))
+                got = f"{int(found.group(1)):,} pixels" if found else str(exc)
+                raise ImageReadError(f"cannot read image {path}: expected at most {2 * Image.MAX_IMAGE_PIXELS:,} "
+                                     f"pixels (Pillow's decompression-bomb limit), got {got}; shrink it first") from None
+            reduced = True
         with img:
             limit = Image.MAX_IMAGE_PIXELS
-            if limit is not None and img.width * img.height > limit:
+            if not reduced and limit is not None and img.width * img.height > limit:
                 log.warning("%s is a very large image (%dx%d, %.0f megapixels); reading it anyway",
                             path, img.width, img.height, img.width * img.height / 1e6)
             yield img
+
+
+def _open_jpeg_reduced(path: Path) -> Image.Image | None:
+    """A JPEG beyond Pillow's hard limit, opened to decode at the first DCT reduction (1/2, 1/4,
+    1/8) under ``MAX_IMAGE_PIXELS``; None for other formats or when even 1/8 is over the limit."""
+    with open(path, "rb") as file:
+        if file.read(3) != b"\xff\xd8\xff":
+            return None
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # checked here instead, on the reduced size
+    try:
+        img = Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    width, height = img.size
+    scale = next((s for s in (2, 4, 8) if -(-width // s) * -(-height // s) <= limit), 8)
+    img.draft("RGB", (-(-width // scale), -(-height // scale)))
+    if img.format != "JPEG" or img.width * img.height > 2 * limit:
+        img.close()
+        return None
+    log.warning("%s is a very large image (%dx%d, %.0f megapixels); reading it at 1/%d of its size (%dx%d)",
+                path, width, height, width * height / 1e6, scale, img.width, img.height)
+    return img
 
 
 def _pil_to_array(img: Image.Image) -> np.ndarray:
@@ -101,7 +132,7 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
 
     Raises:
         ImageReadError: the path is missing, not a file, not a readable image, or larger than
-            Pillow's decompression-bomb limit (see :func:`open_image`).
+            Pillow's decompression-bomb limit and not a JPEG (see :func:`open_image`).
         ValueError: ``max_side`` is not a positive int.
     """
     path = Path(path)
@@ -113,7 +144,9 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         raise ImageReadError(f"expected an image file, got a directory: {path}")
     arr = None
     try:
-        with open_image(path) as img:
+        # Museums' scans of paintings run to hundreds of megapixels, and a style image is
+        # shrunk to the frame's area anyway: a JPEG beyond Pillow's limit is decoded reduced.
+        with open_image(path, reduce_jpeg=True) as img:
             img = ImageOps.exif_transpose(img)
             arr = _pil_to_array(img)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:

@@ -235,6 +235,22 @@ def test_very_large_image_is_read_with_one_log_line_and_no_warning(tmp_path, mon
         f"{path} is a very large image ({W}x{H}, 0 megapixels); reading it anyway"]
 
 
+def test_a_jpeg_above_pillows_hard_limit_is_read_reduced(tmp_path, monkeypatch, caplog):
+    # A museum's scan of a painting can have hundreds of megapixels: decoded at 1/2, 1/4 or 1/8.
+    path = tmp_path / "scan.jpg"
+    Image.fromarray(textured_image(64, 96)).save(path, quality=95)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x96 is over 2000: refused by Pillow
+    with caplog.at_level(logging.WARNING, logger="artvid.images"):
+        loaded = load_image(path)
+    assert loaded.shape == (16, 24, 3)  # 1/4: 1/2 (32x48 = 1536) is still over 1000
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path} is a very large image (96x64, 0 megapixels); reading it at 1/4 of its size (24x16)"]
+    assert Image.MAX_IMAGE_PIXELS == 1000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # even 1/8 (12x8) is over 20: refused
+    with pytest.raises(ImageReadError, match="decompression-bomb limit"):
+        load_image(path)
+
+
 def test_image_above_pillows_hard_limit_is_an_image_read_error(tmp_path, monkeypatch):
     path = save_image(tmp_path / "bomb.png", textured_image(H, W))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2 * 100 pixels
