@@ -26,6 +26,7 @@ them, and only when this backend is used.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -94,7 +95,12 @@ def connect(address: str | None) -> bool:
         with _quiet_token_notice(address is None):
             ray.init(address=address or "local", log_to_driver=False, logging_level=logging.WARNING, **start)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ConfigError(f"cannot connect to Ray at {address}: {exc}") from None
+        hint = ""
+        if address not in (None, "auto") and os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+            # A client that names the address does not learn the cluster's authentication mode.
+            hint = ("; if the cluster uses token authentication (ray start's default), set RAY_AUTH_MODE=token "
+                    "with its token in ~/.ray/auth_token or RAY_AUTH_TOKEN, or use --ray-address auto on its head node")
+        raise ConfigError(f"cannot connect to Ray at {address}: {exc}{hint}") from None
     finally:
         if callable(previous):
             signal.signal(signal.SIGTERM, previous)

@@ -90,6 +90,29 @@ class _EntryFlows:
 _END = object()
 
 
+def _check_assigned_gpu() -> None:
+    """Refuse a GPU that Ray assigned but this worker's torch cannot use, naming the node.
+
+    Raises:
+        DeviceError: torch sees no CUDA GPU here (a CPU-only torch, or no driver on the node).
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    import ray
+
+    from artvid.errors import DeviceError
+
+    node = ray.get_runtime_context().get_node_id()
+    gpus = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    raise DeviceError(
+        f"expected a CUDA GPU for the Ray worker on node {node[:12]}, which the cluster gave GPU {gpus or '?'}, "
+        f"but its torch {torch.__version__} sees none (a CPU-only torch or no NVIDIA driver there): "
+        "install a CUDA build of torch on that node, or render with --device cpu"
+    )
+
+
 class StylizeWorker:
     """A Ray actor (wrapped by the driver with ``ray.remote``) that runs units of one render.
 
@@ -123,6 +146,8 @@ class StylizeWorker:
             from artvid.device import resolve_device
             from artvid.stylize import Stylizer
 
+            if self.device_name == "cuda":
+                _check_assigned_gpu()
             self.device = resolve_device(self.device_name)
             if self.device.type == "cuda" and self.gpu_share < 1.0:
                 import torch

@@ -131,6 +131,27 @@ def test_starting_a_local_ray_prints_no_token_notice(tmp_path):
     assert "kept" in started.stderr
 
 
+@pytest.mark.parametrize("address, env, hinted", [
+    ("10.0.0.7:6379", {}, True), ("10.0.0.7:6379", {"RAY_AUTH_MODE": "token"}, False), ("auto", {}, False),
+])
+def test_a_refused_connection_says_how_to_join_a_token_cluster(monkeypatch, address, env, hinted):
+    # Ray 2.60's `ray start` turns token authentication on; a driver that names the address
+    # is refused with only "Failed to connect to Ray cluster at …".
+    from artvid.rendering.ray_backend import connect
+
+    def refused(**kwargs):
+        raise ConnectionError(f"Failed to connect to Ray cluster at {kwargs['address']}")
+
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refused)
+    with pytest.raises(ConfigError, match=f"cannot connect to Ray at {address}: Failed to connect") as raised:
+        connect(address)
+    assert ("set RAY_AUTH_MODE=token" in str(raised.value)) is hinted
+
+
 @pytest.mark.slow
 def test_a_local_ray_starts_no_more_workers_than_it_has_room_for(tmp_path):
     # artvid's own Ray has no autoscaler: a worker beyond its cores would never be placed.
@@ -156,6 +177,18 @@ class TestRay:
             return artvid.__file__
 
         assert Path(ray.get(where.remote())).resolve().is_relative_to(ROOT)
+
+    def test_a_gpu_the_workers_torch_cannot_use_is_named(self, monkeypatch):
+        # A node that offers Ray a GPU but has a CPU-only torch (or no driver).
+        import torch
+
+        from artvid.errors import DeviceError
+        from artvid.rendering.ray_worker import StylizeWorker
+
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+        with pytest.raises(DeviceError, match=r"Ray worker on node \w+, which the cluster gave GPU 3, but its torch .* sees none"):
+            StylizeWorker("cuda", None)._load()
 
     def test_devices_the_cluster_lacks_are_refused(self, case):
         with pytest.raises(ConfigError, match="no GPU"):
