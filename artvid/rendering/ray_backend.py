@@ -8,8 +8,8 @@ of a GPU, or one per core) load the weights once and run whole units of the plan
    unfinished unit needs it any more (content frames, finished frames read by other units,
    flow-cache entries);
 2. computes the missing flow-cache entries in Ray tasks of one core each, stores them in its
-   :class:`~artvid.flowcache.FlowCache` (a later local render reuses them) and hands the very
-   entry bytes to the units, which decode them as the cache does;
+   :class:`~artvid.flowcache.FlowCache` (a later local render reuses them) and hands the units
+   the entry bytes read back from it, which they decode as the cache does;
 3. submits every unit whose inputs are finished to an idle actor, in plan order, and stores each
    frame in the work directory as the actor yields it.
 
@@ -25,6 +25,7 @@ them, and only when this backend is used.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import signal
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from artvid.errors import ConfigError
+from artvid.errors import ConfigError, FlowCacheError
 from artvid.rendering.execute import Executed
 from artvid.rendering.plan import RenderPlan, Unit
 from artvid.rendering.progress import Progress
@@ -48,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 MAX_RESTARTS = 3
 """How often Ray restarts a dead stylizer actor."""
+FLOW_TASKS_PER_CPU = 2
+"""Flow tasks in flight per core of the cluster: enough to keep every core busy, few enough
+that their frames do not fill the object store on a long clip."""
 PLACEMENT_GRACE_S = 60.0
 """How long the actors that the cluster has not placed may keep the placed ones waiting; then
 the render goes on without them (an autoscaling cluster may still be adding a node until then)."""
@@ -141,6 +145,21 @@ def _remote_flow():
     from artvid.rendering.ray_worker import flow_entry
 
     return ray.remote(num_cpus=1, max_retries=3)(flow_entry)
+
+
+def _entry_bytes(flows: FlowCache, pair: tuple[int, int]) -> bytes:
+    """The cache entry of ``pair``, computed here if it went missing since the flow was filled.
+
+    Raises:
+        FlowCacheError: If it cannot be read or written.
+    """
+    data = flows.entry_bytes(*pair)
+    if data is None:
+        flows.ensure([pair], workers=1, progress=False)
+        data = flows.entry_bytes(*pair)
+    if data is None:
+        raise FlowCacheError(f"flow cache entry {flows.entry_path(*pair)} vanished after it was written")
+    return data
 
 
 class RayBackend:
@@ -306,7 +325,6 @@ class RayBackend:
         todo = [u for u in plan.units if any(r not in stored for r in u.refs)]
         if not todo:
             return self.stats
-        entries: dict[tuple[int, int], bytes] = {}
 
         def load(key):
             kind, what = key
@@ -316,12 +334,12 @@ class RayBackend:
                 return work.load_frame(what.pass_index, what.frame)
             if kind == "coarse":
                 return coarse.load(what)
-            return entries[what]
+            return _entry_bytes(flows, what)
 
         inputs = Inputs(load)
         for unit in todo:
             inputs.users.update(unit_inputs(unit))
-        self._fill_flow(todo, flows, inputs, entries)
+        self._fill_flow(todo, flows, inputs)
         flow_key = flows.key if flows is not None else None
         count = min(self.workers, len(todo))
         worker_args = {"config": stylize_config, "styles": list(styles), "plan": plan, "seed": seed,
@@ -330,28 +348,32 @@ class RayBackend:
         UnitLoop(self, plan, work, inputs, stored, progress, tally).run(todo)
         return self.stats
 
-    def _fill_flow(self, todo: list[Unit], flows: FlowCache | None, inputs: Inputs, entries: dict) -> None:
+    def _fill_flow(self, todo: list[Unit], flows: FlowCache | None, inputs: Inputs) -> None:
+        """Compute the pairs ``todo`` warps with that the cache lacks, in Ray tasks, and store them.
+
+        Memory stays bounded on long clips: the entries go to the cache, not the driver's memory
+        (units read them from there when they are submitted), at most :data:`FLOW_TASKS_PER_CPU`
+        tasks per core are in flight, and a content frame leaves the object store once the last
+        pair that needs it is done (a unit puts it again when it is submitted).
+        """
         import ray
 
         pairs = [key[1] for unit in todo for key in unit_inputs(unit) if key[0] == "flow"]
         if flows is None or not pairs:
             return
-        missing = set(flows.missing(pairs))
-        for pair in dict.fromkeys(pairs):
-            if pair not in missing:
-                data = flows.entry_bytes(*pair)
-                if data is None:  # removed since missing() looked: compute it like the others
-                    missing.add(pair)
-                else:
-                    entries[pair] = data
-        frames = [("content", f) for pair in sorted(missing) for f in pair]
+        waiting = collections.deque(sorted(flows.missing(pairs)))  # neighbours share their frames
+        if not waiting:
+            return
+        frames = collections.Counter(("content", f) for pair in waiting for f in pair)
         inputs.users.update(frames)
         task = _remote_flow()
-        running = {
-            task.remote(inputs.ref(("content", a)), inputs.ref(("content", b)), flows.config, (a, b), flows.key): (a, b)
-            for a, b in sorted(missing)
-        }
-        while running:
+        limit = max(1, FLOW_TASKS_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
+        running: dict[Any, tuple[int, int]] = {}
+        while waiting or running:
+            while waiting and len(running) < limit:
+                a, b = waiting.popleft()
+                ref = task.remote(inputs.ref(("content", a)), inputs.ref(("content", b)), flows.config, (a, b), flows.key)
+                running[ref] = (a, b)
             ready, _ = ray.wait(list(running), num_returns=1)
             pair = running.pop(ready[0])
             try:
@@ -359,5 +381,7 @@ class RayBackend:
             except ray.exceptions.RayTaskError as exc:
                 raise unwrapped(exc) from None
             flows.write_entry(*pair, data)
-            entries[pair] = data
-        inputs.release(frames)
+            done = [("content", f) for f in pair]
+            inputs.release(done)
+            frames.subtract(done)
+            inputs.forget(key for key in done if frames[key] <= 0)

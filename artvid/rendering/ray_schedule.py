@@ -60,6 +60,11 @@ class Inputs:
             if self.users[key] <= 0:
                 self.refs.pop(key, None)
 
+    def forget(self, keys: Iterable[Hashable]) -> None:
+        """Drop the refs of ``keys`` though users remain: the next :meth:`ref` puts them again."""
+        for key in keys:
+            self.refs.pop(key, None)
+
 
 def unit_inputs(unit: Unit) -> list[Hashable]:
     pairs = dict.fromkeys(pair for step in unit.steps for pair in step.flow_pairs())

@@ -217,6 +217,37 @@ class TestRay:
         assert len(summary.workers) <= 3
 
     @pytest.mark.slow
+    def test_filling_the_flow_holds_a_window_of_frames_not_the_clip(self, case, monkeypatch):
+        # A long HD clip's frames and flow entries (12 MB a pair at 1080p) would not fit in the
+        # driver's memory or the object store at once: one task in flight holds about two frames.
+        from artvid.rendering import ray_backend
+        from artvid.rendering.ray_schedule import Inputs
+
+        monkeypatch.setattr(ray_backend, "FLOW_TASKS_PER_CPU", 0)  # one task at a time
+        filling, held = [False], []
+        ref, fill = Inputs.ref, ray_backend.RayBackend._fill_flow
+
+        def counting_ref(self, key):
+            out = ref(self, key)
+            if filling[0]:
+                held.append(len(self.refs))
+            return out
+
+        def counting_fill(self, *args):
+            filling[0] = True
+            try:
+                return fill(self, *args)
+            finally:
+                filling[0] = False
+
+        monkeypatch.setattr(Inputs, "ref", counting_ref)
+        monkeypatch.setattr(ray_backend.RayBackend, "_fill_flow", counting_fill)
+        case.render("window", backend="ray", ray_workers=2)
+        assert case.frames("window") == case.expected
+        assert case.flow_entries("window") == case.flow_entries("local")
+        assert len(held) >= 16 and max(held) <= 3, held  # 8+ pairs, 9 frames
+
+    @pytest.mark.slow
     def test_a_multi_scale_render_gives_the_local_frames(self, case):
         # The second scale's steps start from the first scale's frames, which travel to the workers.
         config = build_config(schedule={**SCHEDULE, "scales": "32,40", "scale_iterations": 2, "scale_iterations_first": 3}, size=None)
