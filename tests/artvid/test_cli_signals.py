@@ -43,10 +43,17 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stop_once_working(command: list[str], started: Path, signum: int) -> tuple[subprocess.CompletedProcess, set[int]]:
     """Runs ``command``, sends ``signum`` once ``started`` exists; how it ended, and the processes
     it had started by then."""
-    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell's background job (``pytest … &``) ignores SIGINT, and its children inherit that:
+    # the render is started as a terminal would start it, with SIGINT at its default.
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     deadline = time.monotonic() + 240
     while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
