@@ -187,14 +187,25 @@ class FlowCache:
 
         Computes and stores the entry first when it is missing or damaged.
         """
-        a, b = min(i, j), max(i, j)
-        arrays = self._load(a, b)
-        if arrays is None:
+        return flow_pair(self._read_ensured(min(i, j), max(i, j))[1], i, j)
+
+    def ensured_entry_bytes(self, a: int, b: int) -> bytes:
+        """The verified bytes of the entry for frames ``a < b``, computed and stored first when it
+        is missing or damaged.
+
+        Raises:
+            FlowCacheError: If it cannot be read or written.
+        """
+        return self._read_ensured(a, b)[0]
+
+    def _read_ensured(self, a: int, b: int) -> tuple[bytes, dict[str, np.ndarray]]:
+        read = self._read(a, b)
+        if read is None:
             self.ensure([(a, b)], workers=1, progress=False)
-            arrays = self._load(a, b)
-            if arrays is None:
+            read = self._read(a, b)
+            if read is None:
                 raise FlowCacheError(f"flow cache entry {self.entry_path(a, b)} vanished after it was written")
-        return flow_pair(arrays, i, j)
+        return read
 
     def missing(self, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """The pairs (normalised to ``a < b``) without an intact entry, in the given order."""

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from artvid.errors import ConfigError, FlowCacheError
+from artvid.errors import ConfigError
 from artvid.rendering.execute import Executed
 from artvid.rendering.plan import RenderPlan, Unit
 from artvid.rendering.progress import Progress
@@ -145,21 +145,6 @@ def _remote_flow():
     from artvid.rendering.ray_worker import flow_entry
 
     return ray.remote(num_cpus=1, max_retries=3)(flow_entry)
-
-
-def _entry_bytes(flows: FlowCache, pair: tuple[int, int]) -> bytes:
-    """The cache entry of ``pair``, computed here if it went missing since the flow was filled.
-
-    Raises:
-        FlowCacheError: If it cannot be read or written.
-    """
-    data = flows.entry_bytes(*pair)
-    if data is None:
-        flows.ensure([pair], workers=1, progress=False)
-        data = flows.entry_bytes(*pair)
-    if data is None:
-        raise FlowCacheError(f"flow cache entry {flows.entry_path(*pair)} vanished after it was written")
-    return data
 
 
 class RayBackend:
@@ -334,7 +319,7 @@ class RayBackend:
                 return work.load_frame(what.pass_index, what.frame)
             if kind == "coarse":
                 return coarse.load(what)
-            return _entry_bytes(flows, what)
+            return flows.ensured_entry_bytes(*what)  # computed here if it went missing since the fill
 
         inputs = Inputs(load)
         for unit in todo:
