@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from artvid.checked_frames import stored_frame
+from artvid.errors import DeviceError
 
 FAULT_FILE_ENV = "ARTVID_RAY_FAULT_FILE"
 """Test hook: names a file holding N; the first worker to start its N-th frame after the file
@@ -90,23 +91,15 @@ class _EntryFlows:
 _END = object()
 
 
-def _check_assigned_gpu() -> None:
-    """Refuse a GPU that Ray assigned but this worker's torch cannot use, naming the node.
-
-    Raises:
-        DeviceError: torch sees no CUDA GPU here (a CPU-only torch, or no driver on the node).
-    """
-    import torch
-
-    if torch.cuda.is_available():
-        return
+def _unusable_gpu() -> DeviceError:
+    """The error for a GPU that Ray assigned but this worker's torch cannot use, naming the node
+    (a CPU-only torch, or no driver there); :func:`artvid.device.resolve_device` found it."""
     import ray
-
-    from artvid.errors import DeviceError
+    import torch
 
     node = ray.get_runtime_context().get_node_id()
     gpus = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-    raise DeviceError(
+    return DeviceError(
         f"expected a CUDA GPU for the Ray worker on node {node[:12]}, which the cluster gave GPU {gpus or '?'}, "
         f"but its torch {torch.__version__} sees none (a CPU-only torch or no NVIDIA driver there): "
         "install a CUDA build of torch on that node, or render with --device cpu"
@@ -146,9 +139,12 @@ class StylizeWorker:
             from artvid.device import resolve_device
             from artvid.stylize import Stylizer
 
-            if self.device_name == "cuda":
-                _check_assigned_gpu()
-            self.device = resolve_device(self.device_name)
+            try:
+                self.device = resolve_device(self.device_name)
+            except DeviceError:
+                if self.device_name != "cuda":
+                    raise
+                raise _unusable_gpu() from None
             if self.device.type == "cuda" and self.gpu_share < 1.0:
                 import torch
 
