@@ -81,19 +81,19 @@ def open_image(path: Path, reduce_jpeg: bool = False) -> Iterator[Image.Image]:
 def _open_jpeg_reduced(path: Path) -> Image.Image | None:
     """A JPEG beyond Pillow's hard limit, opened to decode at the first DCT reduction (1/2, 1/4,
     1/8) under ``MAX_IMAGE_PIXELS``; None for other formats or when even 1/8 is over the limit."""
-    with open(path, "rb") as file:
-        if file.read(3) != b"\xff\xd8\xff":
-            return None
     limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None  # checked here instead, on the reduced size
+    Image.MAX_IMAGE_PIXELS = None  # checked here instead, on the reduced size (open reads the header only)
     try:
         img = Image.open(path)
     finally:
         Image.MAX_IMAGE_PIXELS = limit
+    if img.format != "JPEG":
+        img.close()
+        return None
     width, height = img.size
     scale = next((s for s in (2, 4, 8) if -(-width // s) * -(-height // s) <= limit), 8)
     img.draft("RGB", (-(-width // scale), -(-height // scale)))
-    if img.format != "JPEG" or img.width * img.height > 2 * limit:
+    if img.width * img.height > 2 * limit:
         img.close()
         return None
     log.warning("%s is a very large image (%dx%d, %.0f megapixels); reading it at 1/%d of its size (%dx%d)",

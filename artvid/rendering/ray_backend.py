@@ -179,15 +179,15 @@ class RayBackend:
         self.gpu = device != "cpu" and gpus > 0
         self.device = "cuda" if self.gpu else "cpu"
         self.gpus_per_worker = gpus_per_worker
-        default = int(gpus / gpus_per_worker + 1e-9) if self.gpu else int(cpus)
-        self.workers = max(workers or default, 1)
-        if self.started and self.workers > max(default, 1):
+        room = max(int(gpus / gpus_per_worker + 1e-9) if self.gpu else int(cpus), 1)
+        self.workers = workers or room
+        if self.started and self.workers > room:
             # artvid's own Ray has no autoscaler: actors beyond its resources would wait forever.
             logger.warning(
                 "--ray-workers %d: this machine's Ray has room for %d (%s); starting %d",
-                self.workers, max(default, 1), _room(gpus, cpus, gpus_per_worker, self.gpu), max(default, 1),
+                self.workers, room, _room(gpus, cpus, gpus_per_worker, self.gpu), room,
             )
-            self.workers = max(default, 1)
+            self.workers = room
         self.check: tuple[int, int, int] = (0, 0, 0)
         self.stats = RayStats(self.device)
 
