@@ -100,7 +100,8 @@ def solve(
         iterations: Iteration budget (>= 1).
         config: Optimiser, step, history and early-stopping settings.
         callback: Called as ``callback(offset + i, {name: float})`` every ``callback_every``
-            iterations and on the last one run (the budget's, or the one early stopping ends on).
+            iterations with the terms of the point just evaluated, and on the last one run (the
+            budget's, or the one early stopping ends on) with the terms of the point returned.
         callback_every: See ``callback``.
         offset: Added to the 0-based iteration index passed to ``callback``.
 
@@ -151,10 +152,10 @@ def solve(
                 logger.debug("stopping after %d iterations: relative loss change below %g", ran, config.tolerance)
                 is_last = True
             f_past = f
-        if callback is not None and (ran % callback_every == 0 or is_last):
-            callback(offset + i, dict(zip(names, terms.tolist())))
         if is_last:
             break
+        if callback is not None and ran % callback_every == 0:
+            callback(offset + i, dict(zip(names, terms.tolist())))
     if ran >= _TRUST_LAST_AFTER and bool(best_loss == terms[-1]):
         # A settled run whose last evaluated point was its best: take the last step without
         # paying a forward pass to check it, as the reference does (losses are then those
@@ -170,6 +171,10 @@ def solve(
         best_terms = torch.where(improved, final_terms, best_terms)
         best_x.copy_(torch.where(improved, x, best_x))
         result_x = best_x
+    if callback is not None:
+        # The last report is of the point the level keeps, not of a rejected last step, so that
+        # progress never ends a frame on a diverged step's loss.
+        callback(offset + ran - 1, dict(zip(names, best_terms.tolist())))
     _check_progress(best_loss, result_x, start, rejections, ran, config)
     return Solution(_unflat(result_x, pixels) / PIXEL_SCALE, ran, dict(zip(names, best_terms)))
 

@@ -427,3 +427,13 @@ def test_grams_come_from_the_shared_style_preparation(encoder, style):
     with torch.no_grad():
         expected = gram_matrix(encoder(prepared)["relu3_1"])
     torch.testing.assert_close(stylizer.style_grams(SIZE, SIZE)["relu3_1"], expected, rtol=0, atol=0)
+
+
+def test_the_last_report_is_of_the_point_kept_not_of_a_diverged_last_step(encoder, style, content):
+    # With a huge step the last iterate explodes; progress must not end the frame on its loss.
+    calls: list[float] = []
+    stylizer = _stylizer(encoder, [style], learning_rate=1e4, tolerance=0.0)
+    result = stylizer.stylize(content, content.clone(), iterations=3, callback=lambda i, l: calls.append(l["total"]))
+    evaluated, last = calls[:-1], calls[-1]
+    assert len(calls) == 3
+    assert last == pytest.approx(result.losses["total"]) and last <= min(evaluated)
