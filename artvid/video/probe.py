@@ -123,6 +123,15 @@ def _stream_fps(stream) -> Fraction | None:
     return None
 
 
+def _spans_ticks(count: int, pts: list, ticks: int) -> bool:
+    """Whether ``count`` frames, the first and last at ``pts``, fill an index of ``ticks``
+    time-base ticks up to its end (within two mean frame intervals), as a complete file's frames
+    do, rather than ending early, as a truncated file's do."""
+    if count < 2 or None in pts or pts[-1] <= pts[0]:
+        return False
+    return pts[-1] + 2 * Fraction(pts[-1] - pts[0], count - 1) >= ticks
+
+
 def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     container = open_video(path)
     try:
@@ -135,6 +144,8 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
         fps = _stream_fps(stream)
         aspect = pixel_aspect(stream)
         claimed = stream.frames
+        claimed_ticks = claimed > 0 and claimed == stream.duration
+        tick = stream.time_base
         packets, first = demux_count(container, stream)
     finally:
         container.close()
@@ -146,8 +157,18 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     if claimed and claimed != packets:
         # The container's index disagrees with its data: the file is truncated or damaged. A
         # render of the frames that happen to decode would silently be shorter than the clip.
-        count = sum(1 for _ in decode_video(path, quiet=True))
-        if count != claimed:
+        count, pts = 0, []
+        for frame in decode_video(path, quiet=True):
+            count += 1
+            pts[1:] = [frame.pts]
+            if count == 1:
+                pts.insert(0, frame.pts)
+        if count != claimed and claimed_ticks and _spans_ticks(count, pts, claimed):
+            # An AVI whose rate is its time base (1/1000 from a variable-rate source) lists one
+            # entry per tick, empty ones meaning "show the last frame on": its frame count is the
+            # decoded one, and its rate that of its frames' mean interval.
+            fps = Fraction(count - 1) / ((pts[-1] - pts[0]) * tick)
+        elif count != claimed:
             raise VideoReadError(
                 f"{path} is truncated or damaged: expected the {claimed} frames its index lists, "
                 f"got {count} decodable; re-encode it to keep those (e.g. ffmpeg -i IN -c:v libx264 OUT.mp4)"

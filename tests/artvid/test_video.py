@@ -364,6 +364,38 @@ def test_truncated_file_is_a_clear_error(tmp_path, caplog):
         probe(cut)
 
 
+def _write_millisecond_avi(path: Path, frames: list[np.ndarray], interval_ms: int) -> Path:
+    # FFmpeg's AVI muxer at a 1/1000 time base (how it stores a variable-rate source) lists one
+    # index entry per millisecond, empty between frames.
+    from fractions import Fraction as F
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mjpeg", rate=1000)
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuvj420p"
+        stream.time_base = stream.codec_context.time_base = F(1, 1000)
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i * interval_ms, F(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def test_an_avi_indexed_by_the_millisecond_has_its_frames_and_their_rate(tmp_path):
+    frames = translating_clip(8, H, W)
+    clip = _write_millisecond_avi(tmp_path / "ms.avi", frames, interval_ms=83)
+    with av.open(str(clip)) as container:
+        assert container.streams.video[0].frames > 7 * 83  # the index counts ticks, not frames
+    info = probe(clip)
+    assert info.frame_count == 8 == len(list(iter_frames(clip)))
+    assert info.fps == Fraction(1000, 83)
+    # Cut short, it is still refused as truncated: its frames end before its index does.
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(clip.read_bytes()[: int(clip.stat().st_size * 0.6)])
+    with pytest.raises(VideoReadError, match=r"truncated or damaged: expected the \d+ frames"):
+        probe(cut)
+
+
 def test_truncated_matroska_counts_complete_packets(tmp_path):
     source = tmp_path / "full.mkv"
     write_clip_with_audio(source, translating_clip(20, H, W), audio_codec=None)
