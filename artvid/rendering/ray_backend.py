@@ -29,6 +29,7 @@ import collections
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -86,6 +87,8 @@ def connect(address: str | None) -> bool:
 
     if ray.is_initialized():
         return False
+    if address not in (None, "auto"):
+        check_reachable(address)
     # ray.init replaces this process's SIGTERM handler (with a Python one and a C++ one that
     # prints a stack dump); the command line's own (SIGTERM stops a render as Ctrl-C does, see
     # artvid.cli.app) is put back. A process without one of its own keeps Ray's.
@@ -109,6 +112,39 @@ def connect(address: str | None) -> bool:
         if callable(previous):
             signal.signal(signal.SIGTERM, previous)
     return True
+
+
+REACH_TIMEOUT_S = 10.0
+"""How long :func:`check_reachable` waits for a cluster's port to accept a connection."""
+
+
+def check_reachable(address: str) -> None:
+    """Refuse at once a ``host:port`` (or ``ray://host:port``) where nothing accepts a connection.
+
+    ``ray.init`` retries such an address for minutes, printing its own warnings, before it gives
+    up; a typo in the host or the port, or a head node that is not started, deserves one line.
+    An address of another form is left to Ray to judge.
+
+    Raises:
+        ConfigError: Nothing listens there, the host is unknown, or no answer came within
+            :data:`REACH_TIMEOUT_S`.
+    """
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S):
+            pass
+    except socket.gaierror:
+        reason = f"unknown host {host}"
+    except TimeoutError:
+        reason = f"no answer in {REACH_TIMEOUT_S:g} s"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    else:
+        return
+    raise ConfigError(f"cannot connect to Ray at {address}: {reason}; start the cluster there with "
+                      "`ray start --head`, or check the host, the port and the firewall")
 
 
 TOKEN_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"

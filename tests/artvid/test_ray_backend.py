@@ -20,7 +20,7 @@ import pytest
 from artvid import images
 from artvid.config import build_config
 from artvid.errors import ConfigError
-from artvid.rendering import Progress, RunOptions, render
+from artvid.rendering import Progress, RunOptions, ray_backend, render
 from artvid.rendering.ray_worker import FAULT_FILE_ENV
 from tests.helpers import translating_clip, write_frame_folder
 
@@ -147,9 +147,36 @@ def test_a_refused_connection_says_how_to_join_a_token_cluster(monkeypatch, addr
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refused)
+    monkeypatch.setattr(ray_backend, "check_reachable", lambda address: None)
     with pytest.raises(ConfigError, match=f"cannot connect to Ray at {address}: Failed to connect") as raised:
         connect(address)
     assert ("set RAY_AUTH_MODE=token" in str(raised.value)) is hinted
+
+
+def test_an_address_where_nothing_listens_is_refused_at_once_without_asking_ray(monkeypatch):
+    # ray.init retries such an address for minutes, with its own warnings, before giving up.
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: nothing listens there
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kwargs: pytest.fail("ray.init was asked"))
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(ConfigError, match=f"cannot connect to Ray at {address}: .*refused.*ray start --head"):
+            ray_backend.connect(address)
+    with pytest.raises(ConfigError, match="unknown host no-such-head.invalid"):
+        ray_backend.connect("no-such-head.invalid:6379")
+
+
+def test_an_address_that_accepts_a_connection_is_left_to_ray():
+    import socket
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        ray_backend.check_reachable(f"127.0.0.1:{listening.getsockname()[1]}")
+    ray_backend.check_reachable("head-node")  # no port: Ray judges it
 
 
 @pytest.mark.slow
