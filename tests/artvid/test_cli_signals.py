@@ -47,9 +47,11 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _stop_once_working(command: list[str], started: Path, signum: int) -> tuple[subprocess.CompletedProcess, set[int]]:
-    """Runs ``command``, sends ``signum`` once ``started`` exists; how it ended, and the processes
-    it had started by then."""
+def _stop_once_working(command: list[str], started: Path, signum: int,
+                       again_after: float | None = None) -> tuple[subprocess.CompletedProcess, set[int]]:
+    """Runs ``command``, sends ``signum`` once ``started`` exists (and again ``again_after``
+    seconds later, as an impatient user presses Ctrl-C twice); how it ended, and the processes it
+    had started by then."""
     # A shell's background job (``pytest … &``) ignores SIGINT, and its children inherit that:
     # the render is started as a terminal would start it, with SIGINT at its default.
     proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -60,6 +62,10 @@ def _stop_once_working(command: list[str], started: Path, signum: int) -> tuple[
     assert proc.poll() is None, "the render ended before it was stopped"
     children = _children(proc.pid)
     proc.send_signal(signum)
+    if again_after is not None:
+        time.sleep(again_after)
+        if proc.poll() is None:
+            proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(command, proc.returncode, out, err), children
 
@@ -82,6 +88,22 @@ def test_a_stopped_render_says_so_in_one_line_and_resumes(tmp_path, style, signu
     stopped, _ = _stop_once_working(command, work / "pass1" / "000001.png", signum)
     assert stopped.returncode == code, stopped.stderr
     assert stopped.stderr.rstrip().endswith(said) and "Traceback" not in stopped.stderr
+    resumed = subprocess.run([*command, "--json"], env=_env(), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert '"frames_resumed": ' in resumed.stdout and '"frames_resumed": 0' not in resumed.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_pressed_twice_ends_in_one_line_and_resumes(tmp_path, style):
+    # The second interrupt lands during the first one's cleanup or the interpreter's exit, which
+    # it may cut short (death by SIGINT: a shell's 130 too); the work directory is left whole.
+    command = _command(tmp_path, style)
+    stopped, _ = _stop_once_working(command, tmp_path / "out.mp4.artvid-work" / "pass1" / "000001.png",
+                                    signal.SIGINT, again_after=0.02)
+    assert stopped.returncode in (130, -signal.SIGINT), stopped.stderr
+    assert "Traceback" not in stopped.stderr and "Aborted" not in stopped.stderr
+    assert stopped.stderr.rstrip().endswith("artvid: interrupted; finished work is kept: run the same command "
+                                            "again to resume")
     resumed = subprocess.run([*command, "--json"], env=_env(), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert '"frames_resumed": ' in resumed.stdout and '"frames_resumed": 0' not in resumed.stdout
