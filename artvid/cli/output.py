@@ -10,11 +10,25 @@ from typing import Any
 import click
 
 
+class _BarAwareHandler(logging.StreamHandler):
+    """Writes each record through ``tqdm.write``, which lifts any progress bar off the line, writes,
+    and draws the bar again below, so that a warning mid-render gets a line of its own instead of
+    being glued onto the bar's."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=self.stream)
+        except Exception:  # as StreamHandler.emit: a broken stream must not stop the render
+            self.handleError(record)
+
+
 def setup_logging(quiet: bool) -> None:
     """Library logs on stderr as ``artvid: …``; warnings only with ``-q``."""
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO, format="artvid: %(message)s", stream=sys.stderr
-    )
+    handler = _BarAwareHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("artvid: %(message)s"))
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, handlers=[handler])
 
 
 def echo_json(summary: Any) -> None:

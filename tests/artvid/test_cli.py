@@ -389,3 +389,21 @@ def test_summaries_count_in_words():
     assert [plural(1, "frame"), plural(12, "frame"), plural(1, "pass"), plural(3, "pass")] == [
         "1 frame", "12 frames", "1 pass", "3 passes",
     ]
+
+
+def test_a_warning_during_a_progress_bar_gets_a_line_of_its_own():
+    # A library warning mid-render (a small style image, a worker retried) used to be glued onto
+    # the end of the bar's line. The command's own logging set-up, in a process of its own (under
+    # pytest the root logger already has handlers, and basicConfig would do nothing).
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; from tqdm import tqdm; from artvid.cli.output import setup_logging; setup_logging(False); "
+        "bar = tqdm(total=4, desc='pass 1/1'); bar.update(1); "
+        "logging.getLogger('artvid.stylize').warning('style image of 48x48 px is enlarged'); bar.update(1); bar.close()"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.replace("\r", "\n").splitlines()
+    assert "artvid: style image of 48x48 px is enlarged" in lines, run.stderr
