@@ -32,6 +32,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,30 @@ def connect(address: str | None) -> bool:
         if callable(previous):
             signal.signal(signal.SIGTERM, previous)
     return True
+
+
+CHUNK_HINT_FRAMES = 30
+"""Shortest chunk :func:`chunk_hint` suggests: a chunk's keyframe costs a shot's first-frame budget,
+which a chunk this long spreads over enough frames (README, "Chunks")."""
+
+
+def chunk_hint(plan: RenderPlan, todo: Sequence[Unit], workers: int) -> str | None:
+    """A line advising ``--chunk-frames`` when whole shots leave Ray workers idle, else None.
+
+    Without chunks each shot is one unit that one worker runs from start to end, so a clip with
+    fewer shots than workers keeps the others idle for as long as its longest shot takes. Said
+    only when that shot is long enough to split into chunks of :data:`CHUNK_HINT_FRAMES` or more.
+    """
+    if workers < 2 or len(todo) >= workers or any("-" in unit.key for unit in plan.units):
+        return None
+    longest = max(len({step.frame for step in unit.steps}) for unit in todo)
+    chunk = max(CHUNK_HINT_FRAMES, -(-longest // workers))
+    if longest < 2 * chunk:
+        return None
+    shots, idle = f"{len(todo)} shot{'s' if len(todo) > 1 else ''}", workers - len(todo)
+    return (f"{shots} for {workers} Ray workers: without --chunk-frames a shot runs on one worker from start to "
+            f"end, so {idle} stay{'s' if idle == 1 else ''} idle; --chunk-frames {chunk} splits the longest "
+            f"({longest} frames) so that all of them work")
 
 
 REACH_TIMEOUT_S = 10.0
@@ -226,6 +251,7 @@ class RayBackend:
             self.workers = room
         self.check: tuple[int, int, int] = (0, 0, 0)
         self.stats = RayStats(self.device)
+        self._hinted = False
 
     def close(self) -> None:
         """End the actors, and disconnect if this backend connected."""
@@ -346,6 +372,10 @@ class RayBackend:
         todo = [u for u in plan.units if any(r not in stored for r in u.refs)]
         if not todo:
             return self.stats
+        hint = chunk_hint(plan, todo, self.workers)
+        if hint and not self._hinted:  # once, not at every scale of a multi-scale render
+            self._hinted = True
+            logger.warning("%s", hint)
 
         def load(key):
             kind, what = key

@@ -8,6 +8,7 @@ Every render is a chunked 9-frame clip (keyframes and chunks run in parallel, tw
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,6 +178,28 @@ def test_an_address_that_accepts_a_connection_is_left_to_ray():
         listening.listen()
         ray_backend.check_reachable(f"127.0.0.1:{listening.getsockname()[1]}")
     ray_backend.check_reachable("head-node")  # no port: Ray judges it
+
+
+@pytest.mark.parametrize("frames, cuts, chunk_frames, workers, said", [
+    (90, (), None, 3, "1 shot for 3 Ray workers: .* so 2 stay idle; --chunk-frames 30 splits the longest (90 frames)"),
+    (200, (), None, 4, "so 3 stay idle; --chunk-frames 50 splits the longest (200 frames)"),
+    (200, (150,), None, 4, "2 shots for 4 Ray workers: .* so 2 stay idle; --chunk-frames 38 splits the longest (150 frames)"),
+    (60, (), None, 2, "1 shot for 2 Ray workers: .* so 1 stays idle; --chunk-frames 30 splits the longest (60 frames)"),
+    (200, (), 30, 4, None),  # already chunked
+    (50, (), None, 4, None),  # too short to be worth splitting
+    (200, (100,), None, 2, None),  # a shot per worker
+    (200, (), None, 1, None),
+])
+def test_whole_shots_that_leave_workers_idle_get_a_chunk_frames_hint(frames, cuts, chunk_frames, workers, said):
+    from artvid.multipass import ScheduleConfig
+    from artvid.rendering.plan import make_plan
+
+    plan = make_plan(frames, ScheduleConfig(chunk_frames=chunk_frames), cuts=cuts)
+    hint = ray_backend.chunk_hint(plan, list(plan.units), workers)
+    if said is None:
+        assert hint is None
+    else:
+        assert hint is not None and re.search(said.replace("(", r"\(").replace(")", r"\)"), hint), hint
 
 
 @pytest.mark.slow
