@@ -126,8 +126,10 @@ def _stream_fps(stream) -> Fraction | None:
 def _spans_ticks(count: int, pts: list, ticks: int) -> bool:
     """Whether ``count`` frames, the first and last at ``pts``, fill an index of ``ticks``
     time-base ticks up to its end (within two mean frame intervals), as a complete file's frames
-    do, rather than ending early, as a truncated file's do."""
-    if count < 2 or None in pts or pts[-1] <= pts[0]:
+    do, rather than ending early, as a truncated file's do. Only a time base finer than the
+    frames' interval (two ticks or more apart) counts: where a tick is a frame, the index's count
+    is a frame count."""
+    if count < 2 or None in pts or pts[-1] - pts[0] < 2 * (count - 1):
         return False
     return pts[-1] + 2 * Fraction(pts[-1] - pts[0], count - 1) >= ticks
 
