@@ -247,7 +247,8 @@ def compare_clips(
 
     Args:
         content: The content clip (CONTENT itself is scored as the reference floor).
-        stylized: Stylized clips (videos or image folders) with CONTENT's frame count.
+        stylized: Stylized clips (videos or image folders) with CONTENT's frame count (or at
+            least ``frames`` of them).
         report_dir: Write ``metrics.csv``, ``summary.json``, ``metrics.png`` and (with
             ``side_by_side``) ``side_by_side.mp4`` here.
         side_by_side: Include the labelled side-by-side video in the report.

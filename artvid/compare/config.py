@@ -58,6 +58,8 @@ class CompareConfig:
         workers: Flow worker threads (None = all cores).
         cuts: Where CONTENT cuts to a new shot (``"120,340"``, ``"0"`` = none, ``"auto"`` =
             detected, see :mod:`artvid.shots`): estimated-flow pairs across a cut are not scored.
+        frames: Score only the first this many frames of every input (each needs at least as
+            many); None = all of CONTENT's, which every STYLIZED input must then have exactly.
     """
 
     names: tuple[str, ...] | None = setting(None, help="Comma-separated display names, one per STYLIZED input.")
@@ -78,6 +80,10 @@ class CompareConfig:
     cuts: str = setting(
         "auto", help="Frames (numbered from 1) where CONTENT cuts to a new shot, e.g. 120,340; 0 = none; auto = detect."
     )
+    frames: int | None = setting(
+        None, help="Score only the first N frames of every input (default: all of CONTENT's, as many in each input).",
+        min=2,
+    )
 
     def __post_init__(self) -> None:
         from artvid.shots.cuts import normalise_cuts
@@ -86,6 +92,9 @@ class CompareConfig:
         check_flow_method(self.flow_method)
         if isinstance(self.long_term, bool) or not isinstance(self.long_term, int) or self.long_term < 2:
             raise ConfigError(f"long-term interval: expected an integer >= 2, got {self.long_term!r}")
+        if self.frames is not None and (isinstance(self.frames, bool) or not isinstance(self.frames, int)
+                                        or self.frames < 2):
+            raise ConfigError(f"frames: expected an integer >= 2 or None, got {self.frames!r}")
         if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 16):
             raise ConfigError(f"size: expected a long side of at least 16 pixels or None, got {self.size!r}")
         if self.names is not None:

@@ -63,8 +63,7 @@ def run_compare(
     if len(names) != len(stylized):
         raise ConfigError(f"names: expected {len(stylized)} names (one per STYLIZED input), got {len(names)}")
 
-    info, inputs = _probe_inputs(content, stylized, names)
-    n = info.frame_count
+    n, info, inputs = _probe_inputs(content, stylized, names, config.frames)
     long_side, width, height = eval_size(info.width, info.height, config.size)
     # Resolved once, before minutes of flow, like render does.
     device = resolve_device(config.device) if config.perceptual else None
@@ -80,7 +79,7 @@ def run_compare(
     rows: list[dict[str, Any]] = []
     from tqdm import tqdm
 
-    frame_lists = aligned_frames(inputs, long_side, width, height, n)
+    frame_lists = aligned_frames(inputs, long_side, width, height, n, exact=config.frames is None)
     bar = tqdm(frame_lists, total=n, desc="compare", unit="frame", disable=not progress, dynamic_ncols=True)
     for t, frames in enumerate(bar):
         window.append([frame.astype(np.float32) / 255.0 for frame in frames])
@@ -109,6 +108,7 @@ def run_compare(
     counts = {m: sum(1 for r in rows if r["input"] == REFERENCE_NAME and math.isfinite(r[m])) for m in metric_names}
     settings = {
         "long_term": config.long_term,
+        "frames": config.frames,
         "size": long_side,
         "style": config.style,
         "style_resampling": _style_resampling() if perceptual is not None and config.style is not None else None,
@@ -132,24 +132,34 @@ def run_compare(
     )
 
 
-def _probe_inputs(content: Path, stylized: Sequence[Path], names: Sequence[str]):
-    """CONTENT's :class:`artvid.video.VideoInfo` and every clip as a :class:`CompareInput`.
+def _probe_inputs(content: Path, stylized: Sequence[Path], names: Sequence[str], frames: int | None):
+    """The number of frames scored, CONTENT's :class:`artvid.video.VideoInfo` and every clip as a
+    :class:`CompareInput`.
 
     Raises:
-        CompareError: A clip is missing or unreadable, CONTENT has fewer than 2 frames, or a
-            STYLIZED clip has another frame count than CONTENT.
+        CompareError: A clip is missing or unreadable, CONTENT has fewer than 2 frames (or fewer
+            than ``frames``), or a STYLIZED clip has another frame count than CONTENT (fewer
+            than ``frames`` when it is given).
     """
     info = probe(content, "CONTENT")
     n = info.frame_count
     if n < 2:
         raise CompareError(f"CONTENT {content}: expected at least 2 frames, got {n}")
+    if frames is not None:
+        if frames > n:
+            raise CompareError(f"CONTENT {content}: expected at least {frames} frames (--frames), got {n}")
+        n = frames
     inputs = [CompareInput(REFERENCE_NAME, content, True, info.width, info.height)]
     for name, path in zip(names, stylized):
         other = probe(path, "STYLIZED")
-        if other.frame_count != n:
-            raise CompareError(f"STYLIZED {path}: expected {n} frames like CONTENT, got {other.frame_count}")
+        if frames is not None and other.frame_count < n:
+            raise CompareError(f"STYLIZED {path}: expected at least {n} frames (--frames), got {other.frame_count}")
+        if frames is None and other.frame_count != n:
+            shared = min(n, other.frame_count)
+            hint = f"; --frames {shared} scores the first {shared} of every input" if shared >= 2 else ""
+            raise CompareError(f"STYLIZED {path}: expected {n} frames like CONTENT, got {other.frame_count}{hint}")
         inputs.append(CompareInput(name, path, False, other.width, other.height))
-    return info, inputs
+    return n, info, inputs
 
 
 def _style_resampling() -> str:

@@ -77,8 +77,8 @@ def resize_to(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def _frames(path: Path, role: str, size: int | None, expected: int) -> Iterator[np.ndarray]:
-    """Frames of one input, checked to be exactly ``expected`` of them."""
+def _frames(path: Path, role: str, size: int | None, expected: int, exact: bool) -> Iterator[np.ndarray]:
+    """The first ``expected`` frames of one input, checked to be all of them when ``exact``."""
     from artvid import video
 
     count = 0
@@ -86,6 +86,8 @@ def _frames(path: Path, role: str, size: int | None, expected: int) -> Iterator[
         # Every input is read at CONTENT's evaluation size, which may enlarge a smaller input.
         for frame in video.iter_frames(path, size=size, upscale=True):
             if count == expected:
+                if not exact:
+                    return
                 raise CompareError(f"{role} {path}: expected {expected} frames like CONTENT, got more")
             count += 1
             yield frame
@@ -98,7 +100,7 @@ def _frames(path: Path, role: str, size: int | None, expected: int) -> Iterator[
 
 
 def aligned_frames(
-    inputs: Sequence[CompareInput], long_side: int, width: int, height: int, frame_count: int
+    inputs: Sequence[CompareInput], long_side: int, width: int, height: int, frame_count: int, exact: bool = True
 ) -> Iterator[list[np.ndarray]]:
     """The frames of every input, one list per frame time, all at the evaluation size.
 
@@ -109,7 +111,8 @@ def aligned_frames(
         inputs: CONTENT first (``is_reference``), then the STYLIZED inputs.
         long_side: CONTENT's evaluation long side.
         width, height: Evaluation frame size.
-        frame_count: Frames every input must have.
+        frame_count: Frames every input must have (the first ones read).
+        exact: Whether an input with more frames is an error (else its later frames are not read).
 
     Yields:
         ``[content frame, stylized frame, ...]``, each ``(height, width, 3) uint8``, in
@@ -120,7 +123,8 @@ def aligned_frames(
             frame is consumed for a longer input).
     """
     streams = [
-        _frames(i.path, "CONTENT" if i.is_reference else "STYLIZED", long_side if i.is_reference else None, frame_count)
+        _frames(i.path, "CONTENT" if i.is_reference else "STYLIZED", long_side if i.is_reference else None,
+                frame_count, exact)
         for i in inputs
     ]
     for _ in range(frame_count):
@@ -142,4 +146,5 @@ def iter_aligned(result: CompareResult) -> Iterator[list[np.ndarray]]:
         ``result.inputs`` order.
     """
     long_side = max(result.width, result.height)
-    yield from aligned_frames(result.inputs, long_side, result.width, result.height, result.frame_count)
+    exact = result.settings.get("frames") is None
+    yield from aligned_frames(result.inputs, long_side, result.width, result.height, result.frame_count, exact)

@@ -131,7 +131,8 @@ def resolve_cuts(clip, text: str, frame_count: int) -> tuple[int, ...]:
     Args:
         clip: The clip (video file or image folder), read only for ``auto``.
         text: The setting (see :func:`parse_cuts`).
-        frame_count: Frames of the clip.
+        frame_count: Frames of the clip, or the first this many that are used (cuts detected
+            beyond them are left out).
 
     Raises:
         ConfigError: A given cut lies outside the clip.
@@ -147,7 +148,8 @@ def resolve_cuts(clip, text: str, frame_count: int) -> tuple[int, ...]:
     info = probe(clip)
     if max(info.width, info.height) < MIN_SIDE:
         return ()  # too small to measure flow: one shot
-    return check_cuts(detect_clip_cuts(clip), frame_count)
+    # Within the frames scored or rendered (``frame_count`` may be fewer than the clip's).
+    return check_cuts(tuple(c for c in detect_clip_cuts(clip) if c < frame_count), frame_count)
 
 
 def crosses_cut(a: int, b: int, cuts: Sequence[int]) -> bool:

@@ -74,7 +74,7 @@ OPTIONS_ADDED = {
     },
     "image": {"--lbfgs-history", "--tolerance-window", "--amp", "--no-amp", "--content-levels", "--tolerance-first"},
     "flow": {"--cuts", "--scales"},
-    "compare": {"--weights", "--perceptual", "--no-perceptual", "--cuts"},
+    "compare": {"--weights", "--perceptual", "--no-perceptual", "--cuts", "--frames"},
 }
 
 

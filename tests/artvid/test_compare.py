@@ -162,8 +162,31 @@ def test_frame_count_mismatch_names_the_file(tmp_path):
     clip = translating_clip(5, 24, 32)
     content = _folder(tmp_path, "content", clip)
     short = _folder(tmp_path, "short", clip[:4])
-    with pytest.raises(CompareError, match=r"short.*expected 5 frames like CONTENT, got 4"):
+    with pytest.raises(CompareError, match=r"short.*expected 5 frames like CONTENT, got 4; --frames 4 scores the first 4"):
         run_compare(content, [short], CompareConfig(perceptual=False), progress=False)
+
+
+def test_frames_scores_the_first_frames_of_inputs_of_other_lengths(tmp_path):
+    # A method that drops the last frame, and one longer than CONTENT: the first 4 frames of each.
+    clip = translating_clip(6, 24, 32)
+    content = _folder(tmp_path, "content", clip[:5])
+    short, long = _folder(tmp_path, "short", clip[:4]), _folder(tmp_path, "long", clip)
+    config = CompareConfig(flow_method="dis", perceptual=False, long_term=2, cache_dir=tmp_path / "c", workers=1,
+                           frames=4)
+    result = run_compare(content, [short, long], config, progress=False)
+    assert result.frame_count == 4 and result.settings["frames"] == 4
+    assert {row["frame"] for row in result.rows} == {0, 1, 2, 3}
+    # The same frames as a comparison of clips that have just those 4.
+    exact = _folder(tmp_path, "exact", clip[:4])
+    alone = run_compare(exact, [exact], replace(config, frames=None), progress=False)
+    assert result.summary["content"] == alone.summary["content"]
+    from artvid.compare.sources import iter_aligned
+
+    assert sum(1 for _ in iter_aligned(result)) == 4  # the side-by-side video reads as many
+    with pytest.raises(CompareError, match=r"short.*expected at least 5 frames \(--frames\), got 4"):
+        run_compare(content, [short], replace(config, frames=5), progress=False)
+    with pytest.raises(CompareError, match=r"CONTENT .*expected at least 6 frames \(--frames\), got 5"):
+        run_compare(content, [long], replace(config, frames=6), progress=False)
 
 
 def test_unreadable_and_missing_inputs_name_the_file(tmp_path):
