@@ -123,15 +123,15 @@ def _stream_fps(stream) -> Fraction | None:
     return None
 
 
-def _spans_ticks(count: int, pts: list, ticks: int) -> bool:
-    """Whether ``count`` frames, the first and last at ``pts``, fill an index of ``ticks``
+def _spans_ticks(count: int, first_pts: int | None, last_pts: int | None, ticks: int) -> bool:
+    """Whether ``count`` frames, from ``first_pts`` to ``last_pts``, fill an index of ``ticks``
     time-base ticks up to its end (within two mean frame intervals), as a complete file's frames
     do, rather than ending early, as a truncated file's do. Only a time base finer than the
     frames' interval (two ticks or more apart) counts: where a tick is a frame, the index's count
     is a frame count."""
-    if count < 2 or None in pts or pts[-1] - pts[0] < 2 * (count - 1):
+    if count < 2 or first_pts is None or last_pts is None or last_pts - first_pts < 2 * (count - 1):
         return False
-    return pts[-1] + 2 * Fraction(pts[-1] - pts[0], count - 1) >= ticks
+    return last_pts + 2 * Fraction(last_pts - first_pts, count - 1) >= ticks
 
 
 def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
@@ -159,17 +159,16 @@ def _probe_video(path: Path, size: int | None, upscale: bool) -> VideoInfo:
     if claimed and claimed != packets:
         # The container's index disagrees with its data: the file is truncated or damaged. A
         # render of the frames that happen to decode would silently be shorter than the clip.
-        count, pts = 0, []
+        count, first_pts, last_pts = 0, None, None
         for frame in decode_video(path, quiet=True):
-            count += 1
-            pts[1:] = [frame.pts]
-            if count == 1:
-                pts.insert(0, frame.pts)
-        if count != claimed and claimed_ticks and _spans_ticks(count, pts, claimed):
+            if count == 0:
+                first_pts = frame.pts
+            count, last_pts = count + 1, frame.pts
+        if count != claimed and claimed_ticks and _spans_ticks(count, first_pts, last_pts, claimed):
             # An AVI whose rate is its time base (1/1000 from a variable-rate source) lists one
             # entry per tick, empty ones meaning "show the last frame on": its frame count is the
             # decoded one, and its rate that of its frames' mean interval.
-            fps = Fraction(count - 1) / ((pts[-1] - pts[0]) * tick)
+            fps = Fraction(count - 1) / ((last_pts - first_pts) * tick)
         elif count != claimed:
             raise VideoReadError(
                 f"{path} is truncated or damaged: expected the {claimed} frames its index lists, "
