@@ -127,7 +127,8 @@ def chunk_hint(plan: RenderPlan, todo: Sequence[Unit], workers: int) -> str | No
     fewer shots than workers keeps the others idle for as long as its longest shot takes. Said
     only when that shot is long enough to split into chunks of :data:`CHUNK_HINT_FRAMES` or more.
     """
-    if workers < 2 or len(todo) >= workers or any("-" in unit.key for unit in plan.units):
+    chunked = len(plan.units) > len(plan.shots)  # a unit per shot unless some shot was split
+    if workers < 2 or len(todo) >= workers or chunked:
         return None
     longest = max(len({step.frame for step in unit.steps}) for unit in todo)
     chunk = max(CHUNK_HINT_FRAMES, -(-longest // workers))
@@ -372,8 +373,8 @@ class RayBackend:
         todo = [u for u in plan.units if any(r not in stored for r in u.refs)]
         if not todo:
             return self.stats
-        hint = chunk_hint(plan, todo, self.workers)
-        if hint and not self._hinted:  # once, not at every scale of a multi-scale render
+        hint = None if self._hinted else chunk_hint(plan, todo, self.workers)
+        if hint:  # once, not at every scale of a multi-scale render
             self._hinted = True
             logger.warning("%s", hint)
 
