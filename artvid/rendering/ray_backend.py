@@ -158,6 +158,8 @@ def check_reachable(address: str) -> None:
     host, colon, port = address.removeprefix("ray://").rpartition(":")
     if not colon or not host or not port.isdigit():
         return
+    if not 0 < int(port) < 65536:
+        raise ConfigError(f"cannot connect to Ray at {address}: port {port} is out of range (1 to 65535)")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S):
             pass

@@ -168,6 +168,8 @@ def test_an_address_where_nothing_listens_is_refused_at_once_without_asking_ray(
             ray_backend.connect(address)
     with pytest.raises(ConfigError, match="unknown host no-such-head.invalid"):
         ray_backend.connect("no-such-head.invalid:6379")
+    with pytest.raises(ConfigError, match=r"port 99999 is out of range \(1 to 65535\)"):
+        ray_backend.connect("127.0.0.1:99999")  # the resolver would wrap it to another port
 
 
 def test_an_address_that_accepts_a_connection_is_left_to_ray():
