@@ -154,9 +154,11 @@ def audio_start_and_loudness(path) -> tuple[float, float]:
         first = min(p.pts for p in container.demux(stream) if p.pts is not None and p.duration)
         container.seek(0)
         samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+        # Read while the file is open: PyAV 18.1.1 refuses a closed container's stream attributes.
+        rate, time_base = stream.rate, stream.time_base
     # Past the encoder's priming and the first packet's ramp-in.
-    head = samples[int(0.07 * stream.rate):int(0.17 * stream.rate)]
-    return float(first * stream.time_base), float(np.sqrt(np.mean(head.astype(np.float64) ** 2)))
+    head = samples[int(0.07 * rate):int(0.17 * rate)]
+    return float(first * time_base), float(np.sqrt(np.mean(head.astype(np.float64) ** 2)))
 
 
 @pytest.mark.parametrize(("suffix", "codec"), [(".mp4", "aac"), (".mkv", "pcm_s16le")], ids=["remux", "transcode"])
